@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/** host:port with the host optional ("8080" → 127.0.0.1:8080); IPv6 hosts in brackets. */
+export const listenSchema = z.string().transform((value, ctx) => {
+  const parsed = parseHostPort(value, '127.0.0.1');
+  if (!parsed) {
+    ctx.addIssue({ code: 'custom', message: `expected HOST:PORT, got "${value}"` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export interface HostPort { host: string; port: number }
+
+export function parseHostPort(value: string, defaultHost: string): HostPort | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  const host = m[1] || m[2] || defaultHost;
+  return { host, port };
+}
+
+const ms = (def: number) => z.number().int().nonnegative().default(def);
+const bytes = (def: number) => z.number().int().positive().default(def);
+const stringList = z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))]);
+
+const mitmSchema = z.preprocess(
+  (v) => (typeof v === 'boolean' ? { enabled: v } : v),
+  z.object({
+    enabled: z.boolean().default(false),
+    /** picomatch globs of hosts that are always tunnelled blind (certificate-pinned apps). */
+    bypass: stringList.default([]),
+    /** Issued leaf certificates kept in memory. */
+    certCacheSize: z.number().int().positive().default(1000),
+    /** Validity of issued leaf certificates (browsers accept at most 397 days). */
+    leafValidityDays: z.number().int().min(1).max(397).default(365),
+  }).strict().default({ enabled: false, bypass: [], certCacheSize: 1000, leafValidityDays: 365 }),
+);
+
+export const forwardConfigSchema = z.object({
+  listen: listenSchema.default({ host: '127.0.0.1', port: 8080 }),
+  /** Folder of the CA and leaf material (see certs/README.md). */
+  certs: z.string().default('certs'),
+  mitm: mitmSchema,
+  /** Ports CONNECT may reach (Squid's SSL_ports); others get 403. */
+  connectPorts: z.array(z.number().int().min(1).max(65535)).default([443]),
+  access: z.object({
+    /** Client CIDRs allowed to use the proxy. Loopback only by default: never an open proxy. */
+    allowClients: stringList.default(['127.0.0.0/8', '::1/128']),
+    /** htpasswd-style file (user:bcrypt-or-scrypt-hash); when set, clients must authenticate (407). */
+    authFile: z.string().optional(),
+    realm: z.string().default('Portico'),
+  }).strict().default({ allowClients: ['127.0.0.0/8', '::1/128'], realm: 'Portico' }),
+  targets: z.object({
+    /** CIDRs or host names the SSRF guard lets through (e.g. 127.0.0.0/8 for local tests). */
+    allow: stringList.default([]),
+  }).strict().default({ allow: [] }),
+  upstream: z.object({
+    /** Parent proxy (http://host:port): plain HTTP as absolute-form, HTTPS via CONNECT. */
+    proxy: z.string().url().optional(),
+    /** Extra CA file (PEM) trusted for origin certificates, besides the system store. */
+    ca: z.string().optional(),
+    /** Accept invalid origin certificates (never the default). */
+    insecure: z.boolean().default(false),
+    connectTimeoutMs: ms(10_000),
+    headersTimeoutMs: ms(30_000),
+    bodyTimeoutMs: ms(60_000),
+    keepAliveTimeoutMs: ms(30_000),
+    maxConnectionsPerOrigin: z.number().int().positive().default(128),
+  }).strict().default({ insecure: false, connectTimeoutMs: 10_000, headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000, keepAliveTimeoutMs: 30_000, maxConnectionsPerOrigin: 128 }),
+  via: z.object({
+    enabled: z.boolean().default(true),
+    /** The received-by token in Via; also how forwarding loops are detected. */
+    pseudonym: z.string().regex(/^[A-Za-z0-9._-]+$/).default('portico'),
+  }).strict().default({ enabled: true, pseudonym: 'portico' }),
+  server: z.object({
+    headersTimeoutMs: ms(30_000),
+    requestTimeoutMs: ms(300_000),
+    keepAliveTimeoutMs: ms(5_000),
+    maxHeaderBytes: bytes(16 * 1024),
+    maxConnections: z.number().int().positive().default(10_000),
+  }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16 * 1024, maxConnections: 10_000 }),
+  tunnel: z.object({
+    connectTimeoutMs: ms(10_000),
+    /** A blind tunnel with no traffic either way for this long is closed. */
+    idleTimeoutMs: ms(300_000),
+    /** Time for the client to start TLS inside an intercepted tunnel. */
+    handshakeTimeoutMs: ms(10_000),
+  }).strict().default({ connectTimeoutMs: 10_000, idleTimeoutMs: 300_000, handshakeTimeoutMs: 10_000 }),
+  shutdown: z.object({ graceMs: ms(10_000) }).strict().default({ graceMs: 10_000 }),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).strict().default({ level: 'info' }),
+}).strict();
+
+export type ForwardConfigInput = z.input<typeof forwardConfigSchema>;
+export type ForwardConfig = z.output<typeof forwardConfigSchema>;

@@ -1,0 +1,117 @@
+import type { ProxyError, ProxyErrorCode } from './errors.js';
+
+export type Mode = 'forward' | 'reverse' | 'l4';
+/** Header fields in wire order with their original case (as mockttp keeps them). */
+export type RawHeaders = Array<[name: string, value: string]>;
+/** A streamed body; never buffered by default. Node Readables satisfy it and are piped directly. */
+export type Body = AsyncIterable<Uint8Array>;
+
+export interface RequestHead {
+  method: string;
+  /** Absolute URL of the target (origin-form requests are completed from Host / the CONNECT target). */
+  url: URL;
+  version: '1.0' | '1.1';
+  headers: RawHeaders;
+}
+
+export interface ResponseHead {
+  status: number;
+  reason?: string;
+  headers: RawHeaders;
+}
+
+/** Milliseconds on the monotonic clock; `start` also anchors `startedAt` (wall clock) on the record. */
+export interface Timings {
+  start: number;
+  dns?: number;
+  connect?: number;
+  tls?: number;
+  firstByte?: number;
+  end?: number;
+}
+
+/** Typed annotations stages leave on a flow (not a free-form bag). */
+export interface Notes {
+  policy?: { action: 'allow' | 'block' | 'kill'; rule: string; explain: string };
+  cache?: 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass' | 'uncacheable';
+  anonymized?: string[];
+  route?: string;
+  pool?: string;
+  backend?: string;
+  attempts?: number;
+  /** True when the request arrived inside an intercepted CONNECT tunnel. */
+  intercepted?: boolean;
+  /** The upstream that was contacted, as host:port. */
+  upstream?: string;
+  /** How the pipeline answered: from upstream, a stage's local reply, or a kill. */
+  source?: 'upstream' | 'local' | 'kill';
+}
+
+export interface ClientInfo { readonly ip: string; readonly port: number; user?: string }
+
+export interface Flow {
+  readonly id: string;
+  readonly mode: Mode;
+  /** Aborts when the client goes away or a deadline passes. */
+  readonly signal: AbortSignal;
+  readonly client: ClientInfo;
+  /** Wall-clock start (ms since epoch). */
+  readonly startedAt: number;
+  request: RequestHead;
+  requestBody: Body | null;
+  response?: ResponseHead;
+  /** A stream from upstream, or a complete local body (error pages, cache hits) whose length is known. */
+  responseBody?: Body | Uint8Array | null;
+  error?: ProxyError;
+  readonly notes: Notes;
+  readonly timings: Timings;
+  /** Byte counters maintained by the front door (body bytes, not headers). */
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The plain JSON snapshot of a finished flow: what logs, admin, SSE and the TUI see. */
+export interface FlowRecord {
+  id: string;
+  mode: Mode;
+  time: string;
+  client: string;
+  user?: string;
+  method: string;
+  url: string;
+  version: string;
+  status?: number;
+  bytesIn: number;
+  bytesOut: number;
+  timings: { dns?: number; connect?: number; tls?: number; firstByte?: number; total?: number };
+  notes: Notes;
+  error?: { code: ProxyErrorCode; message: string };
+}
+
+function round(ms: number | undefined, start: number): number | undefined {
+  return ms === undefined ? undefined : Math.round((ms - start) * 100) / 100;
+}
+
+export function toRecord(flow: Flow): FlowRecord {
+  const t = flow.timings;
+  const record: FlowRecord = {
+    id: flow.id,
+    mode: flow.mode,
+    time: new Date(flow.startedAt).toISOString(),
+    client: `${flow.client.ip}:${flow.client.port}`,
+    method: flow.request.method,
+    url: flow.request.url.href,
+    version: flow.request.version,
+    bytesIn: flow.bytesIn,
+    bytesOut: flow.bytesOut,
+    timings: {
+      dns: t.dns, connect: t.connect, tls: t.tls,
+      firstByte: round(t.firstByte, t.start), total: round(t.end, t.start),
+    },
+    notes: flow.notes,
+  };
+  if (flow.client.user !== undefined) record.user = flow.client.user;
+  if (flow.response) record.status = flow.response.status;
+  if (flow.error) record.error = { code: flow.error.code, message: flow.error.message };
+  return record;
+}

@@ -1,0 +1,90 @@
+import type { EventBus } from './events.js';
+import { ProxyError, toProxyError } from './errors.js';
+import { toRecord, type Flow } from './flow.js';
+import type { Stage, StageContext, Upstream, Verdict } from './stage.js';
+import { errorResponse } from './error-page.js';
+
+export interface PipelineResult {
+  /** 'kill' means: close the client connection without a response. */
+  readonly outcome: 'respond' | 'kill';
+}
+
+/**
+ * Runs a flow through the stages: onRequest in order → upstream → onResponse in reverse. Any stage may answer early
+ * (reply/kill); every failure funnels into flow.error with an error response, never a throw to the caller.
+ */
+export class Pipeline {
+  private readonly requestStages: readonly Stage[];
+
+  constructor(
+    private readonly stages: readonly Stage[],
+    private readonly upstream: Upstream,
+    private readonly ctx: StageContext,
+    private readonly bus: EventBus,
+  ) {
+    this.requestStages = stages;
+  }
+
+  async run(flow: Flow): Promise<PipelineResult> {
+    let ran = 0;
+    let verdict: Verdict = { kind: 'continue' };
+    try {
+      for (const stage of this.requestStages) {
+        ran++;
+        if (!stage.onRequest) continue;
+        verdict = await stage.onRequest(flow, this.ctx);
+        if (verdict.kind !== 'continue') break;
+      }
+      if (verdict.kind === 'reply') {
+        flow.notes.source = 'local';
+        flow.response = verdict.head;
+        flow.responseBody = verdict.body ?? null;
+      } else if (verdict.kind === 'kill') {
+        flow.notes.source = 'kill';
+      } else {
+        flow.notes.source = 'upstream';
+        const res = await this.upstream.send(flow, this.ctx);
+        flow.response = res.head;
+        flow.responseBody = res.body;
+      }
+    } catch (err) {
+      this.fail(flow, err);
+    }
+    await this.runResponse(flow, ran);
+    return { outcome: verdict.kind === 'kill' ? 'kill' : 'respond' };
+  }
+
+  private async runResponse(flow: Flow, ran: number): Promise<void> {
+    for (let i = ran - 1; i >= 0; i--) {
+      const stage = this.stages[i] as Stage;
+      if (!stage.onResponse) continue;
+      try {
+        await stage.onResponse(flow, this.ctx);
+      } catch (err) {
+        this.ctx.log.error({ err, stage: stage.name, flow: flow.id }, 'stage onResponse failed');
+        if (!flow.error) this.fail(flow, err);
+      }
+    }
+  }
+
+  private fail(flow: Flow, err: unknown): void {
+    const error = toProxyError(err);
+    if (error.code === 'INTERNAL') this.ctx.log.error({ err, flow: flow.id }, 'internal error in pipeline');
+    flow.error = error;
+    const page = errorResponse(error, flow);
+    flow.response = page.head;
+    flow.responseBody = page.body;
+  }
+
+  /** Called by the front door when the response body is done (or the exchange failed): emits the one flow.end. */
+  complete(flow: Flow, error?: unknown): void {
+    flow.timings.end = this.ctx.clock.monotonic();
+    if (error !== undefined && !flow.error) flow.error = error instanceof ProxyError ? error : toProxyError(error);
+    if (!this.bus.idle) this.bus.emit({ type: 'flow.end', flow: toRecord(flow) });
+  }
+
+  async close(): Promise<void> {
+    for (const stage of this.stages) await stage.close?.();
+    await this.upstream.close?.();
+  }
+}

@@ -1,0 +1,152 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { ProxyError, toProxyError } from '../core/errors.js';
+import type { EventBus } from '../core/events.js';
+import { clientAddress } from './client-address.js';
+import type { AccessCheck, TargetCheck, TunnelDialer } from './ports.js';
+import { rawErrorReply } from './raw-reply.js';
+import { formatAuthority, parseAuthority, type Authority } from './target.js';
+import type { TunnelInfo } from './tunnel-info.js';
+
+export interface ConnectDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly bus: EventBus;
+  readonly nextId: () => string;
+  readonly access: AccessCheck;
+  readonly guard: TargetCheck;
+  readonly dial: TunnelDialer;
+  readonly connectPorts: ReadonlySet<number>;
+  readonly idleTimeoutMs: number;
+  /** True when this host must be intercepted (MITM on and not in the bypass list). */
+  readonly shouldIntercept: (host: string) => boolean;
+  readonly intercept: (socket: Socket, head: Buffer, info: TunnelInfo) => void;
+  readonly tunnels: Set<Socket>;
+}
+
+/**
+ * CONNECT: authorise the client, check the port and the target, then either intercept (MITM) or dial the target
+ * FIRST and answer 200 only once it is connected — or a 502/504 naming the failure (unlike http-mitm-proxy, which
+ * answers 200 before dialling).
+ */
+export function createConnectHandler(deps: ConnectDeps): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
+  return (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    handleConnect(req, socket, head, deps).catch((err: unknown) => {
+      deps.log.error({ err }, 'CONNECT handling failed');
+      socket.destroy();
+    });
+  };
+}
+
+async function handleConnect(req: IncomingMessage, socket: Socket, head: Buffer, deps: ConnectDeps): Promise<void> {
+  const id = deps.nextId();
+  const client = clientAddress(socket);
+  const target = parseAuthority(req.url ?? '');
+  if (!target) {
+    return refuse(socket, new ProxyError('BAD_REQUEST', `invalid CONNECT target "${(req.url ?? '').slice(0, 100)}"`), id, deps, client, req.url ?? '');
+  }
+  const access = await deps.access.check(client.ip, req.headers['proxy-authorization']);
+  if (!access.ok) {
+    const extra = access.code === 'PROXY_AUTH_REQUIRED' ? [`Proxy-Authenticate: Basic realm="${deps.access.realm}", charset="UTF-8"`] : [];
+    const message = access.code === 'PROXY_AUTH_REQUIRED' ? 'proxy authentication required' : `client ${client.ip} is not allowed`;
+    return refuse(socket, new ProxyError(access.code, message), id, deps, client, req.url ?? '', extra);
+  }
+  const refusal = checkTarget(target, deps);
+  if (refusal) return refuse(socket, refusal, id, deps, client, formatAuthority(target.host, target.port));
+  const info: TunnelInfo = { id, target, client, secure: true, ...(access.user !== undefined ? { user: access.user } : {}) };
+  if (deps.shouldIntercept(target.host)) {
+    deps.intercept(socket, head, info);
+    return;
+  }
+  await blindTunnel(socket, head, info, deps);
+}
+
+function checkTarget(target: Authority, deps: ConnectDeps): ProxyError | undefined {
+  if (!deps.connectPorts.has(target.port)) {
+    return new ProxyError('FORBIDDEN_PORT', `CONNECT to port ${target.port} is not allowed (allowed: ${[...deps.connectPorts].join(', ')})`);
+  }
+  const guard = deps.guard.checkHost(target.host, target.port);
+  return guard.ok ? undefined : new ProxyError('FORBIDDEN_TARGET', guard.reason);
+}
+
+async function blindTunnel(socket: Socket, head: Buffer, info: TunnelInfo, deps: ConnectDeps): Promise<void> {
+  const started = deps.clock.monotonic();
+  const abort = new AbortController();
+  const onEarlyClose = (): void => abort.abort();
+  socket.once('close', onEarlyClose);
+  let upstream: Socket;
+  try {
+    upstream = await deps.dial(info.target, abort.signal);
+  } catch (err) {
+    socket.off('close', onEarlyClose);
+    const error = toProxyError(err);
+    return refuse(socket, error, info.id, deps, info.client, formatAuthority(info.target.host, info.target.port));
+  }
+  socket.off('close', onEarlyClose);
+  if (socket.destroyed) {
+    upstream.destroy();
+    return;
+  }
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  if (head.length > 0) upstream.write(head);
+  splice(socket, upstream, info, started, deps);
+}
+
+/** Pipes both ways with an idle timeout; emits one tunnel.end when both sides are closed. */
+function splice(client: Socket, upstream: Socket, info: TunnelInfo, started: number, deps: ConnectDeps): void {
+  deps.tunnels.add(client);
+  client.setNoDelay(true);
+  upstream.setNoDelay(true);
+  let error: string | undefined;
+  const fail = (side: string) => (err: Error): void => {
+    error ??= `${side}: ${err.message}`;
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', fail('client'));
+  upstream.on('error', fail('upstream'));
+  const onIdle = (): void => fail('idle')(new Error(`no traffic for ${deps.idleTimeoutMs} ms`));
+  if (deps.idleTimeoutMs > 0) {
+    client.setTimeout(deps.idleTimeoutMs, onIdle);
+    upstream.setTimeout(deps.idleTimeoutMs, onIdle);
+  }
+  client.pipe(upstream);
+  upstream.pipe(client);
+  let closed = 0;
+  const onClose = (): void => {
+    if (++closed < 2) return;
+    deps.tunnels.delete(client);
+    emitTunnelEnd(deps, info, upstream.bytesWritten, upstream.bytesRead, started, false, error);
+  };
+  client.once('close', () => { upstream.end(); onClose(); });
+  upstream.once('close', () => { client.end(); onClose(); });
+}
+
+export function emitTunnelEnd(
+  deps: Pick<ConnectDeps, 'bus' | 'clock'>, info: TunnelInfo, bytesIn: number, bytesOut: number,
+  started: number, intercepted: boolean, error?: string,
+): void {
+  if (deps.bus.idle) return;
+  deps.bus.emit({
+    type: 'tunnel.end', id: info.id, client: `${info.client.ip}:${info.client.port}`,
+    target: formatAuthority(info.target.host, info.target.port), bytesIn, bytesOut, intercepted,
+    durationMs: Math.round(deps.clock.monotonic() - started),
+    ...(error !== undefined ? { error } : {}),
+  });
+}
+
+function refuse(
+  socket: Socket, error: ProxyError, id: string, deps: ConnectDeps, client: { ip: string; port: number },
+  target: string, extraHeaders: string[] = [],
+): void {
+  rawErrorReply(socket, error, id, extraHeaders);
+  deps.log.debug({ id, client: client.ip, target, code: error.code }, 'CONNECT refused');
+  if (deps.bus.idle) return;
+  deps.bus.emit({
+    type: 'tunnel.end', id, client: `${client.ip}:${client.port}`, target, bytesIn: 0, bytesOut: 0,
+    intercepted: false, durationMs: 0, error: `${error.code}: ${error.message}`,
+  });
+}

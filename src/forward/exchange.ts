@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../core/clock.js';
+import { ProxyError } from '../core/errors.js';
+import { errorResponse } from '../core/error-page.js';
+import type { Flow, RawHeaders } from '../core/flow.js';
+import { fromNodeRaw } from '../core/headers.js';
+import type { Pipeline } from '../core/pipeline.js';
+import { clientAddress } from './client-address.js';
+import { writeResponse } from './respond.js';
+import type { TunnelInfo } from './tunnel-info.js';
+
+export interface ExchangeDeps {
+  readonly clock: Clock;
+  readonly nextId: () => string;
+  readonly pipeline: Pipeline;
+}
+
+/** Builds the live Flow for a request; its signal aborts when the client goes away before the response is done. */
+export function createFlow(req: IncomingMessage, res: ServerResponse, url: URL, deps: ExchangeDeps, tunnel?: TunnelInfo): Flow {
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) controller.abort(new ProxyError('CLIENT_ABORTED', 'client closed the connection'));
+  };
+  res.once('close', onClose);
+  const client = tunnel ? { ...tunnel.client } : clientAddress(req.socket);
+  const headers: RawHeaders = fromNodeRaw(req.rawHeaders);
+  const flow: Flow = {
+    id: deps.nextId(),
+    mode: 'forward',
+    signal: controller.signal,
+    client: tunnel?.user !== undefined ? { ...client, user: tunnel.user } : client,
+    startedAt: deps.clock.now(),
+    request: { method: req.method ?? 'GET', url, version: req.httpVersion === '1.0' ? '1.0' : '1.1', headers },
+    requestBody: hasBody(req) ? req : null,
+    notes: tunnel ? { intercepted: tunnel.secure } : {},
+    timings: { start: deps.clock.monotonic() },
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+  if (flow.requestBody) req.on('data', (chunk: Buffer) => { flow.bytesIn += chunk.length; });
+  return flow;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  if (len !== undefined) return len !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Runs the pipeline for a flow and writes the outcome; always ends in exactly one flow.end. */
+export async function runExchange(flow: Flow, res: ServerResponse, deps: ExchangeDeps): Promise<void> {
+  const { outcome } = await deps.pipeline.run(flow);
+  if (outcome === 'kill') {
+    res.socket?.destroy();
+    deps.pipeline.complete(flow);
+    return;
+  }
+  try {
+    await writeResponse(res, flow);
+    deps.pipeline.complete(flow);
+  } catch (err) {
+    res.destroy();
+    deps.pipeline.complete(flow, flow.signal.aborted ? flow.signal.reason : new ProxyError('UPSTREAM_RESET', describe(err)));
+  }
+}
+
+/** Answers a request that never reaches the pipeline (bad target, host mismatch) and still emits its flow. */
+export async function rejectExchange(flow: Flow, res: ServerResponse, error: ProxyError, deps: ExchangeDeps): Promise<void> {
+  flow.error = error;
+  const page = errorResponse(error, flow);
+  flow.response = page.head;
+  flow.responseBody = page.body;
+  flow.notes.source = 'local';
+  if (error.status === 400 || error.status === 421) res.shouldKeepAlive = false;
+  await writeResponse(res, flow).catch(() => res.destroy());
+  deps.pipeline.complete(flow);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,43 @@
+import type { ServerResponse } from 'node:http';
+import { Readable, pipeline } from 'node:stream';
+import type { Flow } from '../core/flow.js';
+import { toNodeRaw } from '../core/headers.js';
+
+/**
+ * Writes flow.response to the client, streaming the body with backpressure. Resolves when the body is done and
+ * rejects when it was cut short (the client then sees a truncated response — a closed connection without the final
+ * chunk or with fewer bytes than Content-Length — never a corrupted one).
+ */
+export function writeResponse(res: ServerResponse, flow: Flow): Promise<void> {
+  const head = flow.response;
+  if (!head) return Promise.reject(new Error('no response to write'));
+  res.writeHead(head.status, head.reason ?? '', toNodeRaw(head.headers));
+  const body = flow.responseBody;
+  if (body === null || body === undefined) {
+    return endWith(res, undefined, flow);
+  }
+  if (body instanceof Uint8Array) {
+    if (!noBody(flow)) flow.bytesOut += body.byteLength;
+    return endWith(res, body, flow);
+  }
+  const stream = body instanceof Readable ? body : Readable.from(body, { objectMode: false });
+  stream.on('data', (chunk: Uint8Array) => {
+    flow.bytesOut += chunk.byteLength;
+  });
+  return new Promise((resolve, reject) => {
+    pipeline(stream, res, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function noBody(flow: Flow): boolean {
+  const s = flow.response?.status ?? 0;
+  return flow.request.method === 'HEAD' || s === 204 || s === 304 || (s >= 100 && s < 200);
+}
+
+function endWith(res: ServerResponse, chunk: Uint8Array | undefined, _flow: Flow): Promise<void> {
+  return new Promise((resolve, reject) => {
+    res.once('error', reject);
+    res.once('close', () => (res.writableFinished ? resolve() : reject(new Error('client closed the connection'))));
+    res.end(chunk);
+  });
+}

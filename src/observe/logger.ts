@@ -1,0 +1,23 @@
+import pino, { type Logger } from 'pino';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * The process logger: JSON lines through sonic-boom's asynchronous destination (never a synchronous write per
+ * line on the data path). Header values are never logged here; flow records carry no headers.
+ */
+export function createLogger(level: LogLevel, fd = 1): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ['*.headers.authorization', '*.headers["proxy-authorization"]', '*.headers.cookie', '*.headers["set-cookie"]'], censor: '[REDACTED]' },
+    },
+    pino.destination({ fd, sync: false, minLength: 4096 }),
+  );
+}
+
+export function flushLogger(log: Logger): Promise<void> {
+  return new Promise((resolve) => log.flush(() => resolve()));
+}

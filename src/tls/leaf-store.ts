@@ -9,6 +9,8 @@ import { DAY_MS } from './sign.js';
 /** A leaf this close to expiry is re-issued rather than served: a client with a fast clock would reject it. */
 export const RENEW_BEFORE_MS = DAY_MS;
 
+const NOT_THERE = new Set(['ENOENT', 'ENOTDIR']);
+
 export interface StoredLeaf { certPem: string; notAfter: number; serial: string }
 
 export type StoreLog = (msg: string, err?: unknown) => void;
@@ -34,7 +36,8 @@ export class LeafDiskStore {
     try {
       text = (await readSmallText(path)).text;
     } catch (err) {
-      if (errorCode(err) !== 'ENOENT') this.log(`cannot read cached leaf ${path}; issuing a new one`, err);
+      // Absent is the normal miss; an unusable folder is reported once per host by the write that follows.
+      if (!NOT_THERE.has(errorCode(err) ?? '')) this.log(`cannot read cached leaf ${path}; issuing a new one`, err);
       return undefined;
     }
     try {

@@ -5,7 +5,8 @@ import type { Clock } from '../core/clock.js';
 import type { CaMaterial } from './ca-material.js';
 import { normalizeHost, type NormalizedHost } from './host.js';
 import { buildLeaf, leafTemplate, MAX_LEAF_VALIDITY_DAYS, type LeafTemplate } from './leaf.js';
-import { LeafDiskStore, RENEW_BEFORE_MS, type StoreLog } from './leaf-store.js';
+import { LeafDiskStore, RENEW_BEFORE_MS, type StoredLeaf, type StoreLog } from './leaf-store.js';
+import { TurnQueue } from './turns.js';
 
 export interface CertificateIssuerOptions {
   /** Secure contexts kept in memory (config `mitm.certCacheSize`). */
@@ -35,6 +36,8 @@ export class CertificateIssuer {
   /** One in-flight lookup per host, so N simultaneous handshakes for a new host issue one certificate. */
   private readonly inflight = new Map<string, Promise<SecureContext>>();
   private readonly disk: LeafDiskStore;
+  /** Signing and context building, one per loop turn, so a burst of new hosts does not starve other sockets. */
+  private readonly cpu = new TurnQueue();
   private readonly counters: IssuerStats = { issued: 0, memoryHits: 0, diskHits: 0 };
 
   constructor(private readonly ca: CaMaterial, private readonly opts: CertificateIssuerOptions) {
@@ -93,6 +96,10 @@ export class CertificateIssuer {
 
   private async load(host: NormalizedHost): Promise<SecureContext> {
     const stored = await this.disk.read(host, this.opts.clock.now());
+    return this.cpu.run(() => this.contextFor(host, stored));
+  }
+
+  private contextFor(host: NormalizedHost, stored: StoredLeaf | undefined): SecureContext {
     if (stored) this.counters.diskHits++;
     const leaf = stored ?? this.issueFor(host);
     if (!stored) this.disk.write(host, leaf.certPem);

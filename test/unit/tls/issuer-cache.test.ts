@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -69,6 +69,17 @@ describe('CertificateIssuer memory cache', () => {
     clock.advance(2 * DAY_MS + 60_000);
     expect(await i.secureContext('example.test')).not.toBe(first);
     expect(i.stats()).toMatchObject({ issued: 2, memoryHits: 0 });
+    await i.close();
+  });
+
+  it('still issues while a test has faked the timers', async () => {
+    const i = make(await leafDir());
+    vi.useFakeTimers();
+    try {
+      await expect(i.secureContext('fake-timers.test')).resolves.toBeDefined();
+    } finally {
+      vi.useRealTimers();
+    }
     await i.close();
   });
 

@@ -51,6 +51,7 @@ export function createTargetGuard(opts: TargetGuardOptions): TargetGuard {
   const globs: string[] = [];
   for (const entry of opts.allow) compileAllow(entry.trim(), allowIps, allowNames, globs);
   const globMatch = globs.length > 0 ? picomatch(globs, { nocase: true }) : () => false;
+  const loopbackAllowed = allowIps.check('127.0.0.1', 'ipv4') || allowIps.check('::1', 'ipv6');
   const denied = DENIED.map(([cidr, label]) => ({ list: subnetList(cidr), label }));
   let localIps: Set<string> | undefined;
 
@@ -88,8 +89,8 @@ export function createTargetGuard(opts: TargetGuardOptions): TargetGuard {
     if (name === undefined) return REFUSED(`"${host}" is not a valid host`);
     if (isIP(name) !== 0) return checkAddress(name, port);
     if (nameAllowed(name)) return OK;
-    // RFC 6761: localhost names always resolve to loopback; refuse them before any DNS work.
-    if (name === 'localhost' || name.endsWith('.localhost')) return REFUSED(`${name} is a loopback name`);
+    // RFC 6761: localhost names always resolve to loopback; unless loopback is allowed, refuse them before any DNS.
+    if ((name === 'localhost' || name.endsWith('.localhost')) && !loopbackAllowed) return REFUSED(`${name} is a loopback name`);
     return OK;
   };
 

@@ -1,0 +1,151 @@
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../core/clock.js';
+import { ProxyError } from '../core/errors.js';
+import type { Body, Flow, RawHeaders } from '../core/flow.js';
+import type { UpstreamResponse } from '../core/stage.js';
+import { shouldRetryReset } from './retry.js';
+
+/** What origin.ts and parent-proxy.ts share: one exchange over an undici dispatcher, streamed both ways. */
+export interface ExchangeOptions {
+  readonly dispatcher: Dispatcher;
+  readonly clock: Clock;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly mapError: (err: unknown) => ProxyError;
+  /** Headers as undici should send them (see upstreamHeaders); ProxyAgent needs the object form. */
+  readonly headers: string[] | Record<string, string | string[]>;
+}
+
+/**
+ * Fields undici refuses or writes itself (it throws on Transfer-Encoding, Keep-Alive, Upgrade and Expect, and frames
+ * the body and manages Connection on its own). The forwarded stage has removed hop-by-hop fields already; this is the
+ * safety net for a pipeline assembled without it, so a stray field is dropped, not a 500.
+ */
+const UNSENDABLE = new Set(['host', 'connection', 'keep-alive', 'upgrade', 'transfer-encoding', 'expect',
+  'proxy-connection', 'proxy-authorization', 'te', 'trailer']);
+
+/** The request fields for undici's flat header list: Host from the target authority (RFC 9112 §3.2.2), then the rest. */
+export function upstreamHeaders(headers: RawHeaders, authority: string, hasBody: boolean): string[] {
+  const out = ['host', authority];
+  let sawLength = false;
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (UNSENDABLE.has(lower)) continue;
+    if (lower === 'content-length') {
+      // A body-less request keeps no length; a duplicate length (same value, or node would have refused it) is dropped.
+      if (!hasBody || sawLength) continue;
+      sawLength = true;
+    }
+    out.push(name, value);
+  }
+  return out;
+}
+
+const NO_BODY_STATUS = new Set([204, 304]);
+
+/** Sends the flow's request; retries once on the keep-alive race (retry.ts). Rejects with a ProxyError. */
+export async function exchange(flow: Flow, opts: ExchangeOptions): Promise<UpstreamResponse> {
+  if (flow.signal.aborted) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
+  for (let attempts = 1; ; attempts++) {
+    const result = await attempt(flow, opts);
+    if (result.ok) return result.response;
+    const retry = shouldRetryReset({
+      method: flow.request.method, hasBody: flow.requestBody !== null,
+      responseStarted: result.started, attempts, err: result.err,
+    });
+    if (!retry || flow.signal.aborted) throw opts.mapError(result.err);
+  }
+}
+
+type Attempt = { ok: true; response: UpstreamResponse } | { ok: false; err: unknown; started: boolean };
+
+/** A Readable fed by undici: push() returning false pauses the socket, and _read resumes it (constant memory). */
+class ResponseBody extends Readable {
+  resumeUpstream: (() => void) | undefined;
+  abortUpstream: ((err: Error) => void) | undefined;
+  complete = false;
+
+  override _read(): void {
+    this.resumeUpstream?.();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    // The client stopped reading (went away): release the upstream connection instead of draining it.
+    if (!this.complete) this.abortUpstream?.(err ?? new ProxyError('CLIENT_ABORTED', 'response body discarded'));
+    callback(err);
+  }
+}
+
+function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
+  const { url, method } = flow.request;
+  return new Promise<Attempt>((resolve) => {
+    const body = new ResponseBody();
+    // A body error may fire before the front door starts reading; without a listener node would throw it globally.
+    // Readers still see it: async iteration and stream.pipeline reject with the destroy error.
+    body.on('error', () => undefined);
+    let settled = false;
+    let started = false;
+    const aborted = (): ProxyError => new ProxyError('CLIENT_ABORTED', 'the client went away');
+    const onAbort = (): void => {
+      if (body.abortUpstream) body.abortUpstream(aborted());
+    };
+    flow.signal.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => flow.signal.removeEventListener('abort', onAbort);
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect(abort) {
+        body.abortUpstream = abort;
+        if (flow.signal.aborted) abort(aborted());
+      },
+      onHeaders(status, rawHeaders, resume, statusText) {
+        if (status < 200) return true; // 1xx informational: not forwarded in this version
+        started = true;
+        settled = true;
+        flow.timings.firstByte ??= opts.clock.monotonic();
+        body.resumeUpstream = resume;
+        const head = { status, reason: statusText, headers: pairs(rawHeaders) };
+        const empty = method === 'HEAD' || NO_BODY_STATUS.has(status);
+        resolve({ ok: true, response: { head, body: empty ? null : body } });
+        return true;
+      },
+      onData(chunk) {
+        return body.push(chunk);
+      },
+      onComplete() {
+        done();
+        body.complete = true;
+        body.push(null);
+      },
+      onError(err) {
+        done();
+        if (!settled) {
+          settled = true;
+          resolve({ ok: false, err, started });
+        } else {
+          body.destroy(opts.mapError(err));
+        }
+      },
+    };
+    const requestBody = flow.requestBody === null ? null : toReadable(flow.requestBody);
+    try {
+      opts.dispatcher.dispatch({
+        origin: url.origin, path: `${url.pathname}${url.search}`, method,
+        headers: opts.headers, body: requestBody,
+        headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs,
+      }, handler);
+    } catch (err) {
+      handler.onError?.(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+}
+
+function toReadable(body: Body): Readable {
+  return body instanceof Readable ? body : Readable.from(body, { objectMode: false });
+}
+
+/** undici's raw header buffers → RawHeaders. latin1 keeps every byte, and node writes header strings back as latin1. */
+function pairs(raw: Buffer[]): RawHeaders {
+  const out: RawHeaders = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([(raw[i] as Buffer).toString('latin1'), (raw[i + 1] as Buffer).toString('latin1')]);
+  return out;
+}

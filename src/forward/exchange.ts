@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, pipeline } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
 import { errorResponse } from '../core/error-page.js';
@@ -31,14 +32,29 @@ export function createFlow(req: IncomingMessage, res: ServerResponse, url: URL, 
     client: tunnel?.user !== undefined ? { ...client, user: tunnel.user } : client,
     startedAt: deps.clock.now(),
     request: { method: req.method ?? 'GET', url, version: req.httpVersion === '1.0' ? '1.0' : '1.1', headers },
-    requestBody: hasBody(req) ? req : null,
+    requestBody: null,
     notes: tunnel ? { intercepted: tunnel.secure } : {},
     timings: { start: deps.clock.monotonic() },
     bytesIn: 0,
     bytesOut: 0,
   };
-  if (flow.requestBody) req.on('data', (chunk: Buffer) => { flow.bytesIn += chunk.length; });
+  if (hasBody(req)) flow.requestBody = countingBody(req, flow);
   return flow;
+}
+
+/**
+ * The request body as the upstream will read it, counted on the way. A 'data' listener on req itself would switch
+ * it to flowing mode before the upstream reads and lose the first chunks.
+ */
+function countingBody(req: IncomingMessage, flow: Flow): Transform {
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      flow.bytesIn += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  pipeline(req, counter, () => undefined);
+  return counter;
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../core/errors.js';
 import type { Flow } from '../core/flow.js';
+import { removeHeader } from '../core/headers.js';
 import { createFlow, rejectExchange, runExchange, type ExchangeDeps } from './exchange.js';
 import type { LocalResponse, LocalRoutes } from './local-routes.js';
 import { hostMatchesTunnel, plainTarget, tunnelTarget, urlHost } from './target.js';
@@ -33,11 +34,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpHandl
     return serveLocal(req, res, deps.local.self(target.path, req.headers.host, deps.listen), deps);
   }
   const url = target.kind === 'proxy' ? target.url : new URL('http://invalid.invalid/');
-  // Expect: 100-continue was already answered by node:http; the origin gets the body without the expectation.
-  if (req.headers.expect !== undefined) delete req.headers.expect;
   const flow = createFlow(req, res, url, deps, tunnel);
   if (target.kind === 'invalid') return rejectExchange(flow, res, new ProxyError('BAD_REQUEST', target.reason), deps);
-  flow.request.headers = flow.request.headers.filter(([k]) => k.toLowerCase() !== 'expect');
+  // Expect: 100-continue was already answered by node:http; the origin gets the body without the expectation.
+  if (req.headers.expect !== undefined) flow.request.headers = removeHeader(flow.request.headers, 'expect');
   const mismatch = tunnel && checkTunnelHost(req, tunnel);
   if (mismatch) return rejectExchange(flow, res, mismatch, deps);
   const ca = deps.local.caPage(urlHost(url), url.pathname + url.search);

@@ -1,0 +1,53 @@
+import type { PlainObject } from '../config/load.js';
+
+/** The forward command's flags as commander parses them (all optional: absent flags keep file/default values). */
+export interface ForwardFlags {
+  config?: string;
+  listen?: string;
+  mitm?: boolean;
+  mitmBypass?: string;
+  connectPorts?: string;
+  allowTarget?: string;
+  allowClient?: string;
+  upstreamProxy?: string;
+  upstreamCa?: string;
+  insecureUpstream?: boolean;
+  authFile?: string;
+  certs?: string;
+  logLevel?: string;
+  shutdownGrace?: string;
+}
+
+const list = (s: string | undefined): string[] | undefined =>
+  s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** Flags → the same shape as the YAML file, so one schema validates both (every flag has a config key). */
+export function flagsToConfig(f: ForwardFlags): PlainObject {
+  const out: PlainObject = {};
+  if (f.listen !== undefined) out.listen = f.listen;
+  if (f.certs !== undefined) out.certs = f.certs;
+  const mitm: PlainObject = {};
+  if (f.mitm !== undefined) mitm.enabled = f.mitm;
+  if (f.mitmBypass !== undefined) mitm.bypass = list(f.mitmBypass);
+  if (Object.keys(mitm).length > 0) out.mitm = mitm;
+  if (f.connectPorts !== undefined) out.connectPorts = list(f.connectPorts)?.map(Number);
+  if (f.allowTarget !== undefined) out.targets = { allow: list(f.allowTarget) };
+  const access: PlainObject = {};
+  if (f.allowClient !== undefined) access.allowClients = list(f.allowClient);
+  if (f.authFile !== undefined) access.authFile = f.authFile;
+  if (Object.keys(access).length > 0) out.access = access;
+  const upstream: PlainObject = {};
+  if (f.upstreamProxy !== undefined) upstream.proxy = f.upstreamProxy;
+  if (f.upstreamCa !== undefined) upstream.ca = f.upstreamCa;
+  if (f.insecureUpstream !== undefined) upstream.insecure = f.insecureUpstream;
+  if (Object.keys(upstream).length > 0) out.upstream = upstream;
+  if (f.logLevel !== undefined) out.log = { level: f.logLevel };
+  if (f.shutdownGrace !== undefined) out.shutdown = { graceMs: Number(f.shutdownGrace) };
+  return out;
+}
+
+/** A YAML file may say `mitm: true` or `mitm: {enabled: true, bypass: [...]}`; flags merge into the object form. */
+export function normalizeFileConfig(file: PlainObject): PlainObject {
+  if (typeof file.mitm === 'boolean') return { ...file, mitm: { enabled: file.mitm } };
+  return file;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from './config/load.js';
+import { caCommand } from './cli/ca.js';
+import { forwardCommand } from './cli/forward.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../package.json') as { version: string };
+
+const program = new Command('portico')
+  .description('Portico: forward proxy, reverse proxy / L7 and L4 balancers, one pipeline')
+  .version(version, '-V, --version')
+  .showHelpAfterError()
+  .exitOverride();
+
+program.addCommand(forwardCommand());
+program.addCommand(caCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof ConfigError) {
+    process.stderr.write(`portico: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`portico: ${message}\n`);
+    process.exitCode = 1;
+  }
+}

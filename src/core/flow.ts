@@ -39,8 +39,10 @@ export interface Notes {
   pool?: string;
   backend?: string;
   attempts?: number;
-  /** True when the request arrived inside an intercepted CONNECT tunnel. */
+  /** True when the request arrived inside an intercepted (TLS-terminated) CONNECT tunnel. */
   intercepted?: boolean;
+  /** The id of the CONNECT tunnel the request arrived in; its client was authorised at the CONNECT. */
+  tunnel?: string;
   /** The upstream that was contacted, as host:port. */
   upstream?: string;
   /** How the pipeline answered: from upstream, a stage's local reply, or a kill. */

@@ -66,6 +66,8 @@ export function accessStage(control: AccessControl): Stage {
   return {
     name: 'access',
     async onRequest(flow) {
+      // Requests inside a CONNECT tunnel carry no Proxy-Authorization: the CONNECT itself was authorised.
+      if (flow.notes.tunnel !== undefined) return CONTINUE;
       const result = await control.check(flow.client.ip, getHeader(flow.request.headers, 'proxy-authorization'));
       if (result.ok) {
         if (result.user !== undefined) flow.client.user = result.user;

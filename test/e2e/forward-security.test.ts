@@ -92,3 +92,27 @@ describe('client access control', () => {
     }
   });
 });
+
+describe('proxy authentication with TLS interception', () => {
+  it('authorises the CONNECT once; requests inside the tunnel pass and carry the user', async () => {
+    const { makeTestPki } = await import('../helpers/test-pki.js');
+    const { startHttpsOrigin } = await import('../helpers/origin.js');
+    const { waitFor } = await import('../helpers/proxy.js');
+    const pki = await makeTestPki();
+    const secure = await startHttpsOrigin(pki);
+    const dir = await mkdtemp(join(tmpdir(), 'portico-auth-mitm-'));
+    await writeFile(join(dir, 'users'), `bob:${await hashPasswordScrypt('builder')}\n`);
+    const p = await startTestProxy({ certs: dir, mitm: true, connectPorts: [secure.port], upstream: { ca: pki.caFile }, access: { authFile: join(dir, 'users') } });
+    try {
+      const anon = await curl(['-x', p.url, '--cacert', join(dir, 'ca.pem'), `https://localhost:${secure.port}/echo`]);
+      expect(anon.code).not.toBe(0); // curl: CONNECT tunnel failed, response 407
+      const ok = await curl(['-x', p.url, '--proxy-user', 'bob:builder', '--cacert', join(dir, 'ca.pem'), `https://localhost:${secure.port}/echo`]);
+      expect(ok.status).toBe(200);
+      const flow = await waitFor(() => p.events.find((e) => e.type === 'flow.end' && e.flow.url.startsWith('https://localhost')));
+      expect(flow.type === 'flow.end' && flow.flow.user).toBe('bob');
+    } finally {
+      await p.close(100);
+      await secure.close();
+    }
+  });
+});

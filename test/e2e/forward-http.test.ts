@@ -1,4 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { curl } from '../helpers/curl.js';
 import { startHttpOrigin, type Origin } from '../helpers/origin.js';
 import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
@@ -95,8 +101,8 @@ describe('forward proxy, plain HTTP', () => {
     expect(proxy.events.slice(before).filter((e) => e.type === 'flow.end')).toHaveLength(1);
   });
 
-  it('streams a large download in constant memory', async () => {
-    const size = 512 * 1024 * 1024;
+  it('streams a 1 GiB download in constant memory', async () => {
+    const size = 1024 * 1024 * 1024;
     const rssBefore = process.memoryUsage().rss;
     let peak = rssBefore;
     const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
@@ -107,6 +113,34 @@ describe('forward proxy, plain HTTP', () => {
     const flow = await waitFor(() => proxy.events.slice(before).find((e): e is FlowEnd => e.type === 'flow.end'));
     expect(flow.flow.bytesOut).toBe(size);
     expect(peak - rssBefore).toBeLessThan(96 * 1024 * 1024);
+  }, 60_000);
+
+  it('streams a 1 GiB upload in constant memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portico-upload-'));
+    const file = join(dir, 'big.bin');
+    const size = 1024 * 1024 * 1024;
+    await truncate(file, size).catch(async () => { await writeFile(file, ''); await truncate(file, size); });
+    let received = 0;
+    const sink = createServer((req, res) => {
+      req.on('data', (c: Buffer) => { received += c.length; });
+      req.on('end', () => res.end(String(received)));
+    });
+    sink.listen(0, '127.0.0.1');
+    await once(sink, 'listening');
+    const port = (sink.address() as AddressInfo).port;
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+    try {
+      const r = await curl(['-x', proxy.url, '-T', file, `http://127.0.0.1:${port}/upload`], { timeoutMs: 60_000 });
+      expect(r.status).toBe(200);
+      expect(r.body).toBe(String(size));
+      expect(peak - rssBefore).toBeLessThan(96 * 1024 * 1024);
+    } finally {
+      clearInterval(timer);
+      sink.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('serves the PAC file and an info page on its own address', async () => {

@@ -7,6 +7,7 @@ import type { EventBus } from '../core/events.js';
 import { clientAddress } from './client-address.js';
 import type { AccessCheck, TargetCheck, TunnelDialer } from './ports.js';
 import { rawErrorReply } from './raw-reply.js';
+import { splice } from './splice.js';
 import { formatAuthority, parseAuthority, type Authority } from './target.js';
 import type { TunnelInfo } from './tunnel-info.js';
 
@@ -92,37 +93,8 @@ async function blindTunnel(socket: Socket, head: Buffer, info: TunnelInfo, deps:
   }
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length > 0) upstream.write(head);
-  splice(socket, upstream, info, started, deps);
-}
-
-/** Pipes both ways with an idle timeout; emits one tunnel.end when both sides are closed. */
-function splice(client: Socket, upstream: Socket, info: TunnelInfo, started: number, deps: ConnectDeps): void {
-  deps.tunnels.add(client);
-  client.setNoDelay(true);
-  upstream.setNoDelay(true);
-  let error: string | undefined;
-  const fail = (side: string) => (err: Error): void => {
-    error ??= `${side}: ${err.message}`;
-    client.destroy();
-    upstream.destroy();
-  };
-  client.on('error', fail('client'));
-  upstream.on('error', fail('upstream'));
-  const onIdle = (): void => fail('idle')(new Error(`no traffic for ${deps.idleTimeoutMs} ms`));
-  if (deps.idleTimeoutMs > 0) {
-    client.setTimeout(deps.idleTimeoutMs, onIdle);
-    upstream.setTimeout(deps.idleTimeoutMs, onIdle);
-  }
-  client.pipe(upstream);
-  upstream.pipe(client);
-  let closed = 0;
-  const onClose = (): void => {
-    if (++closed < 2) return;
-    deps.tunnels.delete(client);
-    emitTunnelEnd(deps, info, upstream.bytesWritten, upstream.bytesRead, started, false, error);
-  };
-  client.once('close', () => { upstream.end(); onClose(); });
-  upstream.once('close', () => { client.end(); onClose(); });
+  splice(socket, upstream, { idleTimeoutMs: deps.idleTimeoutMs, live: deps.tunnels },
+    (end) => emitTunnelEnd(deps, info, end.bytesUp, end.bytesDown, started, false, end.error));
 }
 
 export function emitTunnelEnd(

@@ -71,7 +71,7 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
   };
   const extraCa = config.upstream.ca ? await readFile(config.upstream.ca, 'utf8') : undefined;
   const onUpgrade = createUpgradeHandler({
-    clock, log, nextId, pipeline, access, dial, tunnels: blindTunnels,
+    clock, log, nextId, pipeline, access, dial, tunnels: blindTunnels, idleTimeoutMs: config.tunnel.idleTimeoutMs,
     tls: { rejectUnauthorized: !config.upstream.insecure, ...(extraCa ? { ca: [...rootCertificates, extraCa] } : {}) },
     viaToken: config.via.enabled ? config.via.pseudonym : undefined,
   });

@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.js';
 import { clientAddress } from './client-address.js';
 import type { AccessCheck, TunnelDialer } from './ports.js';
 import { rawErrorReply } from './raw-reply.js';
+import { splice } from './splice.js';
 import { plainTarget, tunnelTarget, urlHost, urlPort } from './target.js';
 import { tunnelOf } from './tunnel-info.js';
 
@@ -23,6 +24,7 @@ export interface UpgradeDeps {
   readonly tls: Pick<ConnectionOptions, 'ca' | 'rejectUnauthorized'>;
   readonly viaToken: string | undefined;
   readonly tunnels: Set<Socket>;
+  readonly idleTimeoutMs: number;
 }
 
 const DROP = new Set(['proxy-authorization', 'proxy-connection', 'keep-alive', 'te', 'trailer']);
@@ -58,7 +60,13 @@ async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer,
   }
   upstream.write(requestHead(req, target.url, deps.viaToken));
   if (head.length > 0) upstream.write(head);
-  splice(socket, upstream, flow, deps);
+  recordStatus(upstream, flow, deps.clock);
+  splice(socket, upstream, { idleTimeoutMs: deps.idleTimeoutMs, live: deps.tunnels }, (end) => {
+    flow.bytesIn = end.bytesUp;
+    flow.bytesOut = end.bytesDown;
+    const code = end.error?.startsWith('upstream') ? 'UPSTREAM_RESET' : 'CLIENT_ABORTED';
+    deps.pipeline.complete(flow, end.error === undefined ? undefined : new ProxyError(code, end.error));
+  });
 }
 
 async function dialOrigin(url: URL, deps: UpgradeDeps, signal: AbortSignal): Promise<Socket> {
@@ -80,28 +88,12 @@ function requestHead(req: IncomingMessage, url: URL, via: string | undefined): s
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-function splice(client: Socket, upstream: Socket, flow: Flow, deps: UpgradeDeps): void {
-  deps.tunnels.add(client);
+function recordStatus(upstream: Socket, flow: Flow, clock: Clock): void {
   upstream.once('data', (chunk: Buffer) => {
     const m = /^HTTP\/1\.[01] (\d{3})/.exec(chunk.subarray(0, 16).toString('latin1'));
     flow.response = { status: m ? Number(m[1]) : 502, headers: [] };
-    flow.timings.firstByte = deps.clock.monotonic();
+    flow.timings.firstByte = clock.monotonic();
   });
-  const destroy = (): void => { client.destroy(); upstream.destroy(); };
-  client.on('error', destroy);
-  upstream.on('error', destroy);
-  client.pipe(upstream);
-  upstream.pipe(client);
-  let closed = 0;
-  const onClose = (): void => {
-    if (++closed < 2) return;
-    deps.tunnels.delete(client);
-    flow.bytesIn = upstream.bytesWritten;
-    flow.bytesOut = upstream.bytesRead;
-    deps.pipeline.complete(flow);
-  };
-  client.once('close', () => { upstream.end(); onClose(); });
-  upstream.once('close', () => { client.end(); onClose(); });
 }
 
 function newFlow(req: IncomingMessage, url: URL, deps: UpgradeDeps, client?: { ip: string; port: number }): Flow {

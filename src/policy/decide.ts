@@ -1,0 +1,97 @@
+import { normaliseHost } from './host.js';
+import type { CategoryHit, Decision, Policy, PolicyRequest, RequestView, Rule } from './model.js';
+import { suffixes } from './suffix-index.js';
+import type { ZonedTime } from './time-window.js';
+
+/** Per-decision lazy values: groups, local time and category lookups are computed at most once, only if asked. */
+class View implements RequestView {
+  readonly host: string;
+  private groupSet: ReadonlySet<string> | undefined;
+  private zoned: ZonedTime | undefined;
+  private hits: Map<string, CategoryHit | undefined> | undefined;
+  private hostSuffixes: string[] | undefined;
+
+  constructor(readonly req: PolicyRequest, private readonly policy: Policy) {
+    this.host = normaliseHost(req.host);
+  }
+
+  groups(): ReadonlySet<string> {
+    this.groupSet ??= this.policy.groups.of(this.req.clientIp, this.req.user);
+    return this.groupSet;
+  }
+
+  time(): ZonedTime {
+    this.zoned ??= this.policy.zoned(this.req.at);
+    return this.zoned;
+  }
+
+  category(name: string): CategoryHit | undefined {
+    this.hits ??= new Map();
+    if (this.hits.has(name)) return this.hits.get(name);
+    this.hostSuffixes ??= suffixes(this.host);
+    const entry = this.policy.categories.get(name)?.match(this.hostSuffixes);
+    const hit = entry ? { category: name, domain: entry.domain, file: entry.file, line: entry.line } : undefined;
+    this.hits.set(name, hit);
+    return hit;
+  }
+}
+
+/** Runs every matcher of the rule, cheapest first; the reasons when all match, else undefined. */
+function ruleMatches(rule: Rule, view: View): string[] | undefined {
+  if (rule.onResponse && view.req.contentType === undefined) return undefined;
+  const reasons: string[] = [];
+  for (const m of rule.matchers) {
+    const why = m.test(view);
+    if (why === false) return undefined;
+    reasons.push(why);
+  }
+  return reasons;
+}
+
+function firstCategoryHit(rule: Rule, view: View): CategoryHit | undefined {
+  for (const c of rule.categories) {
+    const hit = view.category(c);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * Pure: the first rule whose conditions all hold decides; otherwise the policy's default action. Rules with a
+ * content-type condition only match when the request carries the response's content type (see the policy stage).
+ */
+export function decide(req: PolicyRequest, policy: Policy): Decision {
+  const view = new View(req, policy);
+  for (const rule of policy.rules) {
+    const reasons = ruleMatches(rule, view);
+    if (reasons === undefined) continue;
+    const category = rule.categories.length > 0 ? firstCategoryHit(rule, view) : undefined;
+    const reportOnly = rule.reportOnly || policy.reportOnly;
+    return {
+      action: rule.action, ruleId: rule.id, file: rule.file, line: rule.line, reportOnly,
+      ...(rule.profile ? { profile: rule.profile } : {}),
+      ...(category ? { category } : {}),
+      explain: () => explainRule(rule, reasons, reportOnly),
+    };
+  }
+  return defaultDecision(policy, view.host);
+}
+
+function explainRule(rule: Rule, reasons: readonly string[], reportOnly: boolean): string {
+  const action = rule.profile ? `${rule.action} ${rule.profile}` : rule.action;
+  const why = reasons.length > 0 ? reasons.join(', ') : 'the rule has no conditions';
+  return `${action} by rule ${rule.id} (${rule.file}:${rule.line}): ${why}${reportOnly ? ' [report-only]' : ''}`;
+}
+
+function defaultDecision(policy: Policy, host: string): Decision {
+  return {
+    action: policy.defaultAction, ruleId: 'default', reportOnly: policy.reportOnly,
+    ...(policy.defaultProfile ? { profile: policy.defaultProfile } : {}),
+    explain: () => `${policy.defaultAction} by default: no rule matched ${host}`,
+  };
+}
+
+/** Report-only turns a block into a pass; everything else passes anyway. */
+export function enforcedBlock(d: Decision): boolean {
+  return d.action === 'block' && !d.reportOnly;
+}

@@ -17,6 +17,7 @@ export type ProxyErrorCode =
   | 'FORBIDDEN_TARGET'
   | 'FORBIDDEN_PORT'
   | 'FORBIDDEN_CLIENT'
+  | 'POLICY_BLOCKED'
   | 'HOST_MISMATCH'
   | 'LOOP_DETECTED'
   | 'PROXY_AUTH_REQUIRED'
@@ -42,6 +43,7 @@ const SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
   FORBIDDEN_TARGET: { status: 403, title: 'Destination not allowed' },
   FORBIDDEN_PORT: { status: 403, title: 'Port not allowed' },
   FORBIDDEN_CLIENT: { status: 403, title: 'Client not allowed' },
+  POLICY_BLOCKED: { status: 403, title: 'Blocked by policy' },
   HOST_MISMATCH: { status: 421, title: 'Host does not match the tunnel' },
   LOOP_DETECTED: { status: 508, title: 'Forwarding loop detected' },
   PROXY_AUTH_REQUIRED: { status: 407, title: 'Proxy authentication required' },

@@ -32,7 +32,20 @@ export interface Timings {
 
 /** Typed annotations stages leave on a flow (not a free-form bag). */
 export interface Notes {
-  policy?: { action: 'allow' | 'block' | 'kill'; rule: string; explain: string };
+  /** The policy decision (issue 3): the action, the rule id (`default` when none matched) and where it came from. */
+  policy?: {
+    action: 'allow' | 'block' | 'kill' | 'bypass-cache' | 'no-mitm' | 'anonymize';
+    rule: string;
+    explain: string;
+    /** rules file:line of the rule. */
+    source?: string;
+    category?: string;
+    /** list file:line of the entry that put the host in the category. */
+    list?: string;
+    /** The block was logged, not enforced. */
+    reportOnly?: boolean;
+    profile?: 'strict' | 'standard' | 'off';
+  };
   cache?: 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass' | 'uncacheable';
   anonymized?: string[];
   route?: string;

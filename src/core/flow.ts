@@ -47,6 +47,8 @@ export interface Notes {
     profile?: 'strict' | 'standard' | 'off';
   };
   cache?: 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass' | 'uncacheable';
+  /** Set by an earlier stage (policy's `bypass-cache` action): the cache neither answers nor stores this flow. */
+  bypassCache?: boolean;
   anonymized?: string[];
   route?: string;
   pool?: string;

@@ -38,6 +38,38 @@ const mitmSchema = z.preprocess(
   }).strict().default({ enabled: false, bypass: [], certCacheSize: 1000, leafValidityDays: 365 }),
 );
 
+const groupSchema = z.object({ clients: stringList.optional(), users: stringList.optional() }).strict();
+
+/** Content policy (issue 3): the rules folder, global report-only, the zone of time windows, client groups. */
+const policySchema = z.object({
+  /** Folder of `*.yaml` rule files and `lists/NAME.txt` category lists; missing = no rules. */
+  rules: z.string().default('rules'),
+  reportOnly: z.boolean().default(false),
+  timeZone: z.string().default('UTC'),
+  defaultAction: z.enum(['allow', 'block']).default('allow'),
+  /** Group name → client CIDRs and proxy-auth users (rules files may define more). */
+  groups: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), groupSchema).default({}),
+  /** Reload when a file in the folder changes (SIGHUP always reloads). */
+  watch: z.boolean().default(true),
+  reloadDebounceMs: ms(250),
+}).strict().default({ rules: 'rules', reportOnly: false, timeZone: 'UTC', defaultAction: 'allow', groups: {}, watch: true, reloadDebounceMs: 250 });
+
+/** A recent mainstream browser's User-Agent, what `strict` sends instead of the client's. */
+export const COMMON_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+export const TRACKING_PARAMS = ['utm_*', 'fbclid', 'gclid', 'dclid', 'msclkid', 'mc_eid', 'yclid', '_hsenc', '_hsmi', 'igshid'];
+
+/** Header anonymization (issue 3): the default profile (rules may choose another per request) and its knobs. */
+const anonymizeSchema = z.object({
+  profile: z.enum(['strict', 'standard', 'off']).default('standard'),
+  userAgent: z.string().default(COMMON_USER_AGENT),
+  /** Query parameter names (globs) `strict` removes. */
+  trackingParams: stringList.default(TRACKING_PARAMS),
+  /** Categories (rules/lists/NAME) whose hosts lose cookies both ways under `strict`. */
+  trackerCategories: stringList.default(['trackers', 'ads']),
+  /** With profile `off`: add RFC 7239 Forwarded and X-Forwarded-For naming the client. */
+  forwarded: z.boolean().default(false),
+}).strict().default({ profile: 'standard', userAgent: COMMON_USER_AGENT, trackingParams: TRACKING_PARAMS, trackerCategories: ['trackers', 'ads'], forwarded: false });
+
 export const forwardConfigSchema = z.object({
   listen: listenSchema.default({ host: '127.0.0.1', port: 8080 }),
   /** Folder of the CA and leaf material (see certs/README.md). */
@@ -88,6 +120,8 @@ export const forwardConfigSchema = z.object({
     /** Time for the client to start TLS inside an intercepted tunnel. */
     handshakeTimeoutMs: ms(10_000),
   }).strict().default({ connectTimeoutMs: 10_000, idleTimeoutMs: 300_000, handshakeTimeoutMs: 10_000 }),
+  policy: policySchema,
+  anonymize: anonymizeSchema,
   shutdown: z.object({ graceMs: ms(10_000) }).strict().default({ graceMs: 10_000 }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -70,6 +70,51 @@ const anonymizeSchema = z.object({
   forwarded: z.boolean().default(false),
 }).strict().default({ profile: 'standard', userAgent: COMMON_USER_AGENT, trackingParams: TRACKING_PARAMS, trackerCategories: ['trackers', 'ads'], forwarded: false });
 
+const redisCacheDefaults = { namespace: 'portico-cache:', chunkBytes: 512 * 1024, failureThreshold: 3, probeIntervalMs: 1000, purgeTimeoutMs: 30_000 };
+const cacheDefaults = {
+  store: 'memory', maxObjectBytes: 8 * 1024 * 1024, maxMemoryBytes: 256 * 1024 * 1024, heuristicMaxMs: 86_400_000,
+  keepForRevalidationMs: 3_600_000, coalesceWaitMs: 5000, opTimeoutMs: 50, cacheStatus: true, statusName: 'portico',
+  redis: redisCacheDefaults,
+};
+
+/** The HTTP cache (RFC 9111 shared cache); `cache: false` is `store: off`. */
+const cacheSchema = z.preprocess(
+  (v) => (v === false ? { store: 'off' } : v === true ? {} : v),
+  z.object({
+    /** memory (in-process LRU), redis://host:port[/db] (shared by several Porticos), or off. */
+    store: z.string().refine((v) => v === 'memory' || v === 'off' || /^rediss?:\/\/[^/]+(\/\d+)?\/?$/.test(v),
+      { message: 'expected memory, off or redis://HOST:PORT[/DB]' }).default('memory'),
+    /** Larger responses stream through uncached (never buffered). */
+    maxObjectBytes: bytes(cacheDefaults.maxObjectBytes),
+    /** Budget of the memory store (LRU eviction beyond it). */
+    maxMemoryBytes: bytes(cacheDefaults.maxMemoryBytes),
+    /** Optional cap on every freshness lifetime, explicit or heuristic. */
+    defaultTtlCapMs: z.number().int().positive().optional(),
+    /** Cap of heuristic freshness (10% of the Last-Modified age). */
+    heuristicMaxMs: ms(cacheDefaults.heuristicMaxMs),
+    /** Entries with validators are kept this long past their freshness, to be revalidated with a 304. */
+    keepForRevalidationMs: ms(cacheDefaults.keepForRevalidationMs),
+    /** Concurrent misses for one URL wait at most this long for the first (0: no coalescing). */
+    coalesceWaitMs: ms(cacheDefaults.coalesceWaitMs),
+    /** Budget of every store operation; past it the request goes to the origin (BYPASS). */
+    opTimeoutMs: z.number().int().positive().default(cacheDefaults.opTimeoutMs),
+    /** Add the RFC 9211 Cache-Status field. */
+    cacheStatus: z.boolean().default(true),
+    statusName: z.string().regex(/^[A-Za-z0-9._-]+$/).default('portico'),
+    redis: z.object({
+      /** Prefix of every key, so several deployments can share one Redis. */
+      namespace: z.string().default(redisCacheDefaults.namespace),
+      /** Bodies are stored as raw chunks of at most this size. */
+      chunkBytes: bytes(redisCacheDefaults.chunkBytes),
+      /** Consecutive failures that open the breaker (requests then bypass the cache at once). */
+      failureThreshold: z.number().int().positive().default(redisCacheDefaults.failureThreshold),
+      /** While the breaker is open, one probe per interval. */
+      probeIntervalMs: ms(redisCacheDefaults.probeIntervalMs),
+      purgeTimeoutMs: ms(redisCacheDefaults.purgeTimeoutMs),
+    }).strict().default(redisCacheDefaults),
+  }).strict().default(cacheDefaults),
+);
+
 export const forwardConfigSchema = z.object({
   listen: listenSchema.default({ host: '127.0.0.1', port: 8080 }),
   /** Folder of the CA and leaf material (see certs/README.md). */
@@ -123,6 +168,7 @@ export const forwardConfigSchema = z.object({
   policy: policySchema,
   anonymize: anonymizeSchema,
   shutdown: z.object({ graceMs: ms(10_000) }).strict().default({ graceMs: 10_000 }),
+  cache: cacheSchema,
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).strict().default({ level: 'info' }),

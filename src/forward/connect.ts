@@ -25,6 +25,13 @@ export interface ConnectDeps {
   readonly shouldIntercept: (host: string) => boolean;
   readonly intercept: (socket: Socket, head: Buffer, info: TunnelInfo) => void;
   readonly tunnels: Set<Socket>;
+  /** The content policy's say on the CONNECT (only host and port are known here); absent = no policy. */
+  readonly policy?: ConnectPolicy;
+}
+
+/** `block`: the reason, when the policy refuses the host; `noMitm`: tunnel blind even when intercepting. */
+export interface ConnectPolicy {
+  checkConnect(target: Authority, client: { ip: string; user?: string }): { block?: string; noMitm: boolean };
 }
 
 /**
@@ -58,7 +65,13 @@ async function handleConnect(req: IncomingMessage, socket: Socket, head: Buffer,
   const refusal = checkTarget(target, deps);
   if (refusal) return refuse(socket, refusal, id, deps, client, formatAuthority(target.host, target.port));
   const info: TunnelInfo = { id, target, client, secure: true, ...(access.user !== undefined ? { user: access.user } : {}) };
-  if (deps.shouldIntercept(target.host)) {
+  const policy = deps.policy?.checkConnect(target, { ip: client.ip, ...(access.user !== undefined ? { user: access.user } : {}) });
+  const intercept = deps.shouldIntercept(target.host) && !policy?.noMitm;
+  // Intercepted tunnels are decided per request, where the block page can be shown; blind ones only here.
+  if (policy?.block !== undefined && !intercept) {
+    return refuse(socket, new ProxyError('POLICY_BLOCKED', policy.block), id, deps, client, formatAuthority(target.host, target.port));
+  }
+  if (intercept) {
     deps.intercept(socket, head, info);
     return;
   }

@@ -19,6 +19,7 @@ import { createParentProxyUpstream } from '../upstream/parent-proxy.js';
 import { createTargetGuard } from '../upstream/target-guard.js';
 import { dialTunnel } from '../upstream/tunnel-dial.js';
 import { createConnectHandler } from './connect.js';
+import { createContentPolicy } from './content-policy.js';
 import { Drain } from './drain.js';
 import { createRequestHandler } from './http-handler.js';
 import { createLocalRoutes } from './local-routes.js';
@@ -35,6 +36,8 @@ export interface ForwardProxy {
   readonly url: string;
   readonly bus: EventBus;
   readonly ca: CaMaterial | undefined;
+  /** Reloads the rules folder (SIGHUP); the old policy stays when a file is broken. */
+  reloadPolicy(): Promise<boolean>;
   /** Stop accepting, let in-flight exchanges finish within graceMs, then close everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -52,7 +55,8 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
   const upstream: Upstream = config.upstream.proxy
     ? createParentProxyUpstream(new URL(config.upstream.proxy), config.upstream, { guard, clock })
     : createOriginUpstream(config.upstream, { guard, clock });
-  const stages: Stage[] = [accessStage(access), forwardedStage({ via: config.via })];
+  const content = await createContentPolicy(config, { log, bus, clock });
+  const stages: Stage[] = [accessStage(access), ...content.stages, forwardedStage({ via: config.via })];
   const pipeline = new Pipeline(stages, upstream, { clock, log }, bus);
   const ca = config.mitm.enabled ? await ensureCa(config.certs) : await loadCa(config.certs).catch(() => undefined);
   for (const warning of ca?.warnings ?? []) log.warn({ certs: config.certs }, warning);
@@ -89,7 +93,7 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
   server.on('connect', createConnectHandler({
     clock, log, bus, nextId, access, guard, dial, intercept, tunnels: blindTunnels,
     connectPorts: new Set(config.connectPorts), idleTimeoutMs: config.tunnel.idleTimeoutMs,
-    shouldIntercept: (host) => issuer !== undefined && !bypass(host),
+    shouldIntercept: (host) => issuer !== undefined && !bypass(host), policy: content.connect,
   }));
   server.on('upgrade', onUpgrade);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(err, socket, log));
@@ -106,8 +110,11 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
   });
   for (const s of [server, tlsServer, plainServer]) s.on('request', onRequest);
   return {
-    host: config.listen.host, port, url: `http://${authority}`, bus, ca,
-    close: (graceMs = config.shutdown.graceMs) => shutdown({ server, tlsServer, plainServer, drain, blindTunnels, interceptedTunnels, pipeline }, graceMs),
+    host: config.listen.host, port, url: `http://${authority}`, bus, ca, reloadPolicy: () => content.source.reload('SIGHUP'),
+    close: (graceMs = config.shutdown.graceMs) => {
+      content.source.close();
+      return shutdown({ server, tlsServer, plainServer, drain, blindTunnels, interceptedTunnels, pipeline }, graceMs);
+    },
   };
 }
 

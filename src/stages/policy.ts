@@ -1,0 +1,123 @@
+import type { Flow, Notes } from '../core/flow.js';
+import { getHeader } from '../core/headers.js';
+import { CONTINUE, type Stage, type StageContext, type Verdict } from '../core/stage.js';
+import { decide, enforcedBlock } from '../policy/decide.js';
+import type { Decision, Policy, PolicyRequest } from '../policy/model.js';
+import { blockPage } from './block-page.js';
+
+/** Where the stage reads the policy in force: one reference, swapped whole on reload. */
+export interface PolicySource { current(): Policy }
+
+/** The decision as it goes on the flow (and so into the log line and the TUI). */
+export function policyNote(d: Decision): NonNullable<Notes['policy']> {
+  return {
+    action: d.action, rule: d.ruleId, explain: d.explain(),
+    ...(d.file !== undefined ? { source: `${d.file}:${d.line ?? 0}` } : {}),
+    ...(d.category ? { category: d.category.category, list: `${d.category.file}:${d.category.line}` } : {}),
+    ...(d.reportOnly && d.action === 'block' ? { reportOnly: true } : {}),
+    ...(d.profile ? { profile: d.profile } : {}),
+  };
+}
+
+/** Pure: the policy request of a flow, for a given host (the URL's, or the Host header's inside a tunnel). */
+export function flowRequest(flow: Flow, host: string, at: number, contentType?: string): PolicyRequest {
+  const url = flow.request.url;
+  return {
+    host, port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80), method: flow.request.method,
+    url: url.href, path: url.pathname, query: url.search, clientIp: flow.client.ip, at,
+    ...(flow.client.user !== undefined ? { user: flow.client.user } : {}),
+    ...(contentType !== undefined ? { contentType } : {}),
+  };
+}
+
+/** Inside an intercepted tunnel the Host header may name another site than the CONNECT target (SNI): decide both. */
+function decideFlow(flow: Flow, policy: Policy, at: number): Decision {
+  const first = decide(flowRequest(flow, flow.request.url.hostname, at), policy);
+  if (!flow.notes.intercepted || enforcedBlock(first)) return first;
+  const host = hostOf(getHeader(flow.request.headers, 'host'));
+  if (host === undefined || host === flow.request.url.hostname) return first;
+  const second = decide(flowRequest(flow, host, at), policy);
+  return enforcedBlock(second) ? second : first;
+}
+
+function hostOf(hostHeader: string | undefined): string | undefined {
+  if (hostHeader === undefined) return undefined;
+  try {
+    return new URL(`http://${hostHeader}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+function block(flow: Flow, note: NonNullable<Notes['policy']>): Verdict {
+  return { kind: 'reply', ...blockPage(note, flow) };
+}
+
+/**
+ * Decides every request before anonymization and the cache: an enforced block answers 403 with the block page;
+ * report-only blocks are logged and pass. Rules on the response content type are decided again when the response
+ * head arrives, with the policy the request was decided with (a reload in between does not mix two policies).
+ */
+export function policyStage(source: PolicySource): Stage {
+  const decidedWith = new WeakMap<Flow, Policy>();
+  return {
+    name: 'policy',
+    onRequest(flow, ctx) {
+      const policy = source.current();
+      const decision = decideFlow(flow, policy, ctx.clock.now());
+      const note = policyNote(decision);
+      flow.notes.policy = note;
+      if (note.reportOnly) ctx.log.info({ id: flow.id, url: flow.request.url.href, policy: note }, 'policy: would block (report-only)');
+      if (enforcedBlock(decision)) return block(flow, note);
+      if (policy.hasResponseRules) decidedWith.set(flow, policy);
+      return CONTINUE;
+    },
+    onResponse(flow, ctx) {
+      const policy = decidedWith.get(flow);
+      if (policy) onResponseHead(flow, policy, ctx);
+    },
+  };
+}
+
+function onResponseHead(flow: Flow, policy: Policy, ctx: StageContext): void {
+  const contentType = flow.response && flow.notes.source === 'upstream' ? getHeader(flow.response.headers, 'content-type') : undefined;
+  if (contentType === undefined) return;
+  const decision = decide(flowRequest(flow, flow.request.url.hostname, ctx.clock.now(), contentType), policy);
+  const rule = policy.rules.find((r) => r.id === decision.ruleId);
+  if (!rule?.onResponse) return;
+  const note = policyNote(decision);
+  flow.notes.policy = note;
+  if (note.reportOnly) ctx.log.info({ id: flow.id, url: flow.request.url.href, policy: note }, 'policy: would block (report-only)');
+  if (!enforcedBlock(decision)) return;
+  discard(flow.responseBody);
+  const page = blockPage(note, flow);
+  flow.response = page.head;
+  flow.responseBody = page.body;
+}
+
+/** Drops an upstream body we will not send (the connection is not reused). */
+function discard(body: Flow['responseBody']): void {
+  if (!body || body instanceof Uint8Array) return;
+  const destroyable = body as { destroy?: () => void };
+  if (typeof destroyable.destroy === 'function') destroyable.destroy();
+  else void body[Symbol.asyncIterator]().return?.();
+}
+
+/**
+ * The CONNECT-time check (forward/connect.ts's ConnectPolicy port): only host, port and the client are known, so
+ * rules on method, URL, path, query or content type do not apply here. Report-only blocks are logged and pass.
+ */
+export function connectPolicy(source: PolicySource, deps: Pick<StageContext, 'clock' | 'log'>): {
+  checkConnect(target: { host: string; port: number }, client: { ip: string; user?: string }): { block?: string; noMitm: boolean };
+} {
+  return {
+    checkConnect(target, client) {
+      const req: PolicyRequest = { host: target.host, port: target.port, clientIp: client.ip, at: deps.clock.now(), ...(client.user !== undefined ? { user: client.user } : {}) };
+      const decision = decide(req, source.current());
+      if (decision.action === 'block' && decision.reportOnly) {
+        deps.log.info({ target: `${target.host}:${target.port}`, policy: policyNote(decision) }, 'policy: would block CONNECT (report-only)');
+      }
+      return { noMitm: decision.action === 'no-mitm', ...(enforcedBlock(decision) ? { block: decision.explain() } : {}) };
+    },
+  };
+}

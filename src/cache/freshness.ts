@@ -107,3 +107,12 @@ export function usableOnError(i: EvaluateInput, now: number, opts: FreshnessOpti
   const ttlMs = freshnessLifetime(i.head, i.responseCc, opts, i.responseTime) - currentAge(i, now);
   return -ttlMs <= window * 1000;
 }
+
+/**
+ * How long to keep an entry in the store: its freshness, plus whichever stale window may still use it
+ * (stale-while-revalidate, stale-if-error), plus `keepForRevalidationMs` when it has validators.
+ */
+export function storageTtl(lifetimeMs: number, cc: CacheControl, hasValidators: boolean, keepForRevalidationMs: number): number {
+  const windows = Math.max((cc.staleWhileRevalidate ?? 0) * 1000, (cc.staleIfError ?? 0) * 1000, hasValidators ? keepForRevalidationMs : 0);
+  return lifetimeMs + windows;
+}

@@ -11,6 +11,7 @@ import { Pipeline } from '../core/pipeline.js';
 import type { Stage, Upstream } from '../core/stage.js';
 import { accessStage, createAccessControl } from '../stages/access.js';
 import { forwardedStage } from '../stages/forwarded.js';
+import { createCacheStage } from '../stages/cache-setup.js';
 import { caPageRoutes } from './ca-page.js';
 import { ensureCa, loadCa, type CaMaterial } from '../tls/ca.js';
 import { CertificateIssuer } from '../tls/issuer.js';
@@ -56,7 +57,8 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
     ? createParentProxyUpstream(new URL(config.upstream.proxy), config.upstream, { guard, clock })
     : createOriginUpstream(config.upstream, { guard, clock });
   const content = await createContentPolicy(config, { log, bus, clock });
-  const stages: Stage[] = [accessStage(access), ...content.stages, forwardedStage({ via: config.via })];
+  const cache = await createCacheStage(config.cache, { clock, log, upstream });
+  const stages: Stage[] = [accessStage(access), ...content.stages, ...(cache ? [cache] : []), forwardedStage({ via: config.via })];
   const pipeline = new Pipeline(stages, upstream, { clock, log }, bus);
   const ca = config.mitm.enabled ? await ensureCa(config.certs) : await loadCa(config.certs).catch(() => undefined);
   for (const warning of ca?.warnings ?? []) log.warn({ certs: config.certs }, warning);

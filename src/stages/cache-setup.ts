@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { ForwardConfig } from '../config/schema.js';
+import { createMemoryStore } from '../cache/stores/memory.js';
+import { createRedisStore } from '../cache/stores/redis.js';
+import type { CacheStore } from '../cache/store.js';
+import type { Clock } from '../core/clock.js';
+import type { Flow, RequestHead } from '../core/flow.js';
+import type { Stage, Upstream } from '../core/stage.js';
+import { cacheStage } from './cache.js';
+import type { BackgroundFetch } from './cache-runtime.js';
+
+export type CacheConfig = ForwardConfig['cache'];
+
+/** The store the config names; undefined for `off`. Redis gets a bounded wait for its first connection. */
+export async function createCacheStore(cfg: CacheConfig, deps: { clock: Clock; log: Logger }): Promise<CacheStore | undefined> {
+  if (cfg.store === 'off') return undefined;
+  if (cfg.store === 'memory') return createMemoryStore({ maxMemoryBytes: cfg.maxMemoryBytes, maxObjectBytes: cfg.maxObjectBytes, clock: deps.clock });
+  const store = createRedisStore({
+    url: cfg.store, namespace: cfg.redis.namespace, opTimeoutMs: cfg.opTimeoutMs, purgeTimeoutMs: cfg.redis.purgeTimeoutMs,
+    chunkBytes: cfg.redis.chunkBytes, failureThreshold: cfg.redis.failureThreshold, probeIntervalMs: cfg.redis.probeIntervalMs,
+    clock: deps.clock, log: deps.log,
+  });
+  if (!(await store.ready(1000))) deps.log.warn({ store: cfg.store }, 'cache store not reachable at startup; requests bypass the cache until it is');
+  return store;
+}
+
+/** The cache stage for a mode's pipeline, or undefined when the cache is off. */
+export async function createCacheStage(cfg: CacheConfig, deps: { clock: Clock; log: Logger; upstream: Upstream }): Promise<Stage | undefined> {
+  const store = await createCacheStore(cfg, deps);
+  if (!store) return undefined;
+  return cacheStage({
+    maxObjectBytes: cfg.maxObjectBytes, cacheStatus: cfg.cacheStatus, statusName: cfg.statusName,
+    coalesceWaitMs: cfg.coalesceWaitMs, keepForRevalidationMs: cfg.keepForRevalidationMs,
+    heuristicMaxMs: cfg.heuristicMaxMs, ttlCapMs: cfg.defaultTtlCapMs,
+  }, { store, clock: deps.clock, log: deps.log, fetch: backgroundFetch(deps.upstream, deps.clock, deps.log) });
+}
+
+/** Sends a refresh through the mode's upstream as a flow of its own (never reaches the client or the event bus). */
+function backgroundFetch(upstream: Upstream, clock: Clock, log: Logger): BackgroundFetch {
+  let n = 0;
+  return (request: RequestHead) => {
+    const flow: Flow = {
+      id: `refresh-${++n}`, mode: 'forward', signal: new AbortController().signal, client: { ip: '127.0.0.1', port: 0 },
+      startedAt: clock.now(), request, requestBody: null, notes: {}, timings: { start: clock.monotonic() }, bytesIn: 0, bytesOut: 0,
+    };
+    return upstream.send(flow, { clock, log });
+  };
+}

@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { startCountingOrigin, viaProxy, fixed, type CountingOrigin } from '../helpers/cache-origin.js';
+import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
+import type { ProxyEvent } from '../../src/core/events.js';
+
+let origin: CountingOrigin;
+let proxy: TestProxy;
+let seq = 0;
+const path = (name: string): string => `/${name}-${++seq}`;
+
+beforeAll(async () => {
+  origin = await startCountingOrigin();
+  proxy = await startTestProxy({ cache: { store: 'memory', maxObjectBytes: 64 * 1024 } });
+});
+afterAll(async () => {
+  await proxy.close(100);
+  await origin.close();
+});
+
+function cacheNote(url: string, nth = 0): Promise<string | undefined> {
+  return waitFor(() => {
+    const flows = proxy.events.filter((e): e is Extract<ProxyEvent, { type: 'flow.end' }> => e.type === 'flow.end' && e.flow.url === url);
+    return flows[nth] ? (flows[nth].flow.notes.cache ?? 'none') : undefined;
+  });
+}
+
+describe('cache through the forward proxy (memory store)', () => {
+  it('a fresh hit never reaches the origin and carries Age and Cache-Status', async () => {
+    const p = path('fresh');
+    origin.route(p, fixed({ 'Cache-Control': 'max-age=60' }));
+    const a = await viaProxy(proxy.url, origin.url + p);
+    expect(a.headers['cache-status']).toBe('portico; fwd=uri-miss; fwd-status=200; stored');
+    await new Promise((r) => setTimeout(r, 20));
+    const b = await viaProxy(proxy.url, origin.url + p);
+    expect(b.body.toString()).toBe('body 1');
+    expect(b.headers.age).toBe('0');
+    expect(b.headers['cache-status']).toMatch(/^portico; hit; ttl=(59|60)$/);
+    expect(origin.hits(p)).toBe(1);
+    expect(await cacheNote(origin.url + p, 0)).toBe('miss');
+    expect(await cacheNote(origin.url + p, 1)).toBe('hit');
+  });
+
+  it('HEAD is answered from a stored GET', async () => {
+    const p = path('head');
+    origin.route(p, fixed({ 'Cache-Control': 'max-age=60' }));
+    await viaProxy(proxy.url, origin.url + p);
+    await new Promise((r) => setTimeout(r, 20));
+    const h = await viaProxy(proxy.url, origin.url + p, { method: 'HEAD' });
+    expect(h.status).toBe(200);
+    expect(h.body.length).toBe(0);
+    expect(h.headers['content-length']).toBe('6');
+    expect(origin.hits(p)).toBe(1);
+  });
+
+  it('revalidates a stale entry with If-None-Match; the 304 refreshes it and the stored body is served', async () => {
+    const p = path('etag');
+    origin.route(p, (req, res, n) => {
+      if (req.headers['if-none-match'] === '"v1"') {
+        res.writeHead(304, { ETag: '"v1"', 'Cache-Control': 'max-age=0', 'X-Revalidated': String(n) }).end();
+        return;
+      }
+      res.writeHead(200, { ETag: '"v1"', 'Cache-Control': 'max-age=0', 'Content-Type': 'text/plain' }).end('original');
+    });
+    await viaProxy(proxy.url, origin.url + p);
+    await new Promise((r) => setTimeout(r, 20));
+    const b = await viaProxy(proxy.url, origin.url + p);
+    expect(b.status).toBe(200);
+    expect(b.body.toString()).toBe('original');
+    expect(b.headers['x-revalidated']).toBe('2');
+    expect(b.headers['cache-status']).toBe('portico; fwd=stale; fwd-status=304');
+    expect(origin.last(p)?.['if-none-match']).toBe('"v1"');
+    expect(await cacheNote(origin.url + p, 1)).toBe('revalidated');
+  });
+
+  it('revalidates with If-Modified-Since and answers a client conditional with 304 from a fresh entry', async () => {
+    const p = path('lm');
+    const lm = new Date(Date.now() - 3600_000).toUTCString();
+    origin.route(p, (req, res) => {
+      if (req.headers['if-modified-since'] === lm) return void res.writeHead(304, { 'Cache-Control': 'max-age=60' }).end();
+      res.writeHead(200, { 'Last-Modified': lm, 'Cache-Control': 'no-cache' }).end('lm body');
+    });
+    await viaProxy(proxy.url, origin.url + p);
+    await new Promise((r) => setTimeout(r, 20));
+    const b = await viaProxy(proxy.url, origin.url + p);
+    expect(b.body.toString()).toBe('lm body');
+    expect(origin.hits(p)).toBe(2);
+    await new Promise((r) => setTimeout(r, 20));
+    const c = await viaProxy(proxy.url, origin.url + p, { headers: { 'If-Modified-Since': lm } });
+    expect(c.status).toBe(304);
+    expect(origin.hits(p)).toBe(2);
+  });
+
+  it('Vary: each Accept-Encoding gets its own variant, and gzip bodies come back byte-exact', async () => {
+    const p = path('vary');
+    const gz = gzipSync(Buffer.from('compressed '.repeat(200)));
+    origin.route(p, (req, res) => {
+      const gzip = req.headers['accept-encoding'] === 'gzip';
+      res.writeHead(200, { Vary: 'Accept-Encoding', 'Cache-Control': 'max-age=60', ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });
+      res.end(gzip ? gz : 'plain');
+    });
+    const g1 = await viaProxy(proxy.url, origin.url + p, { headers: { 'Accept-Encoding': 'gzip' } });
+    const i1 = await viaProxy(proxy.url, origin.url + p, { headers: { 'Accept-Encoding': 'identity' } });
+    await new Promise((r) => setTimeout(r, 20));
+    const g2 = await viaProxy(proxy.url, origin.url + p, { headers: { 'Accept-Encoding': 'gzip' } });
+    const i2 = await viaProxy(proxy.url, origin.url + p, { headers: { 'Accept-Encoding': 'identity' } });
+    expect(origin.hits(p)).toBe(2);
+    expect(Buffer.compare(g2.body, gz)).toBe(0);
+    expect(gunzipSync(g2.body).toString()).toBe('compressed '.repeat(200));
+    expect([g1.body.equals(gz), i1.body.toString(), i2.body.toString()]).toEqual([true, 'plain', 'plain']);
+  });
+
+  it.each([
+    ['no-store', { 'Cache-Control': 'no-store, max-age=60' }],
+    ['private', { 'Cache-Control': 'private, max-age=60' }],
+  ])('%s responses are not stored', async (name, headers) => {
+    const p = path(name);
+    origin.route(p, fixed(headers));
+    await viaProxy(proxy.url, origin.url + p);
+    await viaProxy(proxy.url, origin.url + p);
+    expect(origin.hits(p)).toBe(2);
+    expect(await cacheNote(origin.url + p, 0)).toBe('uncacheable');
+  });
+
+  it('requests with Authorization are not served from or stored in the cache unless the response says public', async () => {
+    const p = path('auth');
+    const q = path('auth-public');
+    origin.route(p, fixed({ 'Cache-Control': 'max-age=60' }));
+    origin.route(q, fixed({ 'Cache-Control': 'public, max-age=60' }));
+    for (let i = 0; i < 2; i++) {
+      await viaProxy(proxy.url, origin.url + p, { headers: { Authorization: 'Basic eDp5' } });
+      await viaProxy(proxy.url, origin.url + q, { headers: { Authorization: 'Basic eDp5' } });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect([origin.hits(p), origin.hits(q)]).toEqual([2, 1]);
+  });
+
+  it('a successful POST invalidates the stored GET of the same URI', async () => {
+    const p = path('inval');
+    origin.route(p, (req, res, n) => {
+      res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`${req.method} ${n}`);
+    });
+    await viaProxy(proxy.url, origin.url + p);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await viaProxy(proxy.url, origin.url + p)).body.toString()).toBe('GET 1');
+    await viaProxy(proxy.url, origin.url + p, { method: 'POST', body: 'x', headers: { 'Content-Type': 'text/plain' } });
+    expect((await viaProxy(proxy.url, origin.url + p)).body.toString()).toBe('GET 3');
+  });
+
+  it('coalesces 10 concurrent misses into one origin request', async () => {
+    const p = path('coalesce');
+    origin.route(p, (_req, res, n) => { setTimeout(() => res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`once ${n}`), 150); });
+    const replies = await Promise.all(Array.from({ length: 10 }, () => viaProxy(proxy.url, origin.url + p)));
+    expect(origin.hits(p)).toBe(1);
+    expect(new Set(replies.map((r) => r.body.toString()))).toEqual(new Set(['once 1']));
+  });
+
+  it('streams bodies over maxObjectBytes through uncached, complete', async () => {
+    const p = path('big');
+    const big = Buffer.alloc(200 * 1024, 7);
+    origin.route(p, (_req, res) => { res.writeHead(200, { 'Cache-Control': 'max-age=60' }); res.end(big); }); // chunked, no length
+    const a = await viaProxy(proxy.url, origin.url + p);
+    await new Promise((r) => setTimeout(r, 20));
+    const b = await viaProxy(proxy.url, origin.url + p);
+    expect([a.body.equals(big), b.body.equals(big)]).toEqual([true, true]);
+    expect(origin.hits(p)).toBe(2);
+  });
+
+  it('answers a Range request on a stored response with 206 and the right bytes', async () => {
+    const p = path('range');
+    origin.route(p, fixed({ 'Cache-Control': 'max-age=60', ETag: '"r"' }, () => '0123456789'));
+    await viaProxy(proxy.url, origin.url + p);
+    await new Promise((r) => setTimeout(r, 20));
+    const r = await viaProxy(proxy.url, origin.url + p, { headers: { Range: 'bytes=2-5' } });
+    expect([r.status, r.headers['content-range'], r.body.toString()]).toEqual([206, 'bytes 2-5/10', '2345']);
+    expect(origin.hits(p)).toBe(1);
+  });
+
+  it('only-if-cached gives 504 when nothing is stored', async () => {
+    const p = path('oic');
+    origin.route(p, fixed({ 'Cache-Control': 'max-age=60' }));
+    const r = await viaProxy(proxy.url, origin.url + p, { headers: { 'Cache-Control': 'only-if-cached' } });
+    expect(r.status).toBe(504);
+    expect(origin.hits(p)).toBe(0);
+  });
+
+  it('stale-while-revalidate serves the stale copy at once and refreshes it in the background', async () => {
+    const p = path('swr');
+    origin.route(p, fixed({ 'Cache-Control': 'max-age=1, stale-while-revalidate=60' }));
+    await viaProxy(proxy.url, origin.url + p);
+    await new Promise((r) => setTimeout(r, 1100));
+    const stale = await viaProxy(proxy.url, origin.url + p);
+    expect(stale.body.toString()).toBe('body 1');
+    await waitFor(() => origin.hits(p) === 2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await viaProxy(proxy.url, origin.url + p)).body.toString()).toBe('body 2');
+    expect(await cacheNote(origin.url + p, 1)).toBe('stale');
+  });
+
+  it('stale-if-error serves the stored response when the origin fails', async () => {
+    const p = path('sie');
+    origin.route(p, (_req, res, n) => {
+      if (n === 1) return void res.writeHead(200, { 'Cache-Control': 'max-age=1, stale-if-error=60' }).end('good');
+      res.writeHead(503).end('down');
+    });
+    await viaProxy(proxy.url, origin.url + p);
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await viaProxy(proxy.url, origin.url + p);
+    expect([r.status, r.body.toString()]).toEqual([200, 'good']);
+    expect(origin.hits(p)).toBe(2);
+  });
+});

@@ -1,0 +1,75 @@
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Route = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
+
+/** An origin whose routes are set per test and that counts every request that reaches it (a cache hit must not). */
+export interface CountingOrigin {
+  readonly url: string;
+  route(path: string, handler: Route): void;
+  hits(path: string): number;
+  /** Request headers of the last request for a path. */
+  last(path: string): IncomingHttpHeaders | undefined;
+  close(): Promise<void>;
+}
+
+export async function startCountingOrigin(): Promise<CountingOrigin> {
+  const routes = new Map<string, Route>();
+  const hits = new Map<string, number>();
+  const last = new Map<string, IncomingHttpHeaders>();
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const n = (hits.get(path) ?? 0) + 1;
+    hits.set(path, n);
+    last.set(path, req.headers);
+    req.resume();
+    const handler = routes.get(path);
+    if (!handler) {
+      res.writeHead(404).end('no route\n');
+      return;
+    }
+    req.once('end', () => handler(req, res, n));
+  });
+  server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    route: (path, handler) => routes.set(path, handler),
+    hits: (path) => hits.get(path) ?? 0,
+    last: (path) => last.get(path),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export interface Reply { status: number; headers: IncomingHttpHeaders; body: Buffer }
+
+/** One absolute-form request through the proxy (no keep-alive, so each call is independent). */
+export function viaProxy(proxyUrl: string, target: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  const proxy = new URL(proxyUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: proxy.hostname, port: proxy.port, method: opts.method ?? 'GET', path: target, headers: { ...opts.headers, connection: 'close' }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** Route helper: a 200 with fixed headers and a body naming the hit number (so a stale copy is recognisable). */
+export function fixed(headers: Record<string, string>, body = (n: number) => `body ${n}`): Route {
+  return (_req, res, n) => {
+    const b = Buffer.from(body(n));
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(b.length), ...headers });
+    res.end(b);
+  };
+}

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/load.js';
 import { caCommand } from './cli/ca.js';
 import { forwardCommand } from './cli/forward.js';
+import { policyCommand } from './cli/policy.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -16,6 +17,7 @@ const program = new Command('portico')
 
 program.addCommand(forwardCommand());
 program.addCommand(caCommand());
+program.addCommand(policyCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -16,6 +16,9 @@ export interface ForwardFlags {
   certs?: string;
   logLevel?: string;
   shutdownGrace?: string;
+  rules?: string;
+  policyReportOnly?: boolean;
+  anonymize?: string;
 }
 
 const list = (s: string | undefined): string[] | undefined =>
@@ -43,6 +46,11 @@ export function flagsToConfig(f: ForwardFlags): PlainObject {
   if (Object.keys(upstream).length > 0) out.upstream = upstream;
   if (f.logLevel !== undefined) out.log = { level: f.logLevel };
   if (f.shutdownGrace !== undefined) out.shutdown = { graceMs: Number(f.shutdownGrace) };
+  const policy: PlainObject = {};
+  if (f.rules !== undefined) policy.rules = f.rules;
+  if (f.policyReportOnly !== undefined) policy.reportOnly = f.policyReportOnly;
+  if (Object.keys(policy).length > 0) out.policy = policy;
+  if (f.anonymize !== undefined) out.anonymize = { profile: f.anonymize };
   return out;
 }
 

@@ -34,11 +34,15 @@ export function forwardCommand(): Command {
     .option('--certs <dir>', 'folder of the CA and leaf keys (default ./certs)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .option('--shutdown-grace <ms>', 'time in-flight exchanges get on SIGTERM (default 10000)')
+    .option('--rules <dir>', 'content policy folder: *.yaml rules and lists/NAME.txt categories (default ./rules)')
+    .option('--policy-report-only', 'log policy blocks but let every request pass')
+    .option('--anonymize <profile>', 'default header anonymization: strict|standard|off (default standard)')
     .action(async (flags: ForwardFlags) => {
       const config = loadForwardConfig(flags);
       const log = createLogger(config.log.level);
       const proxy = await startForward(config, { log });
       logFlows(proxy.bus, log);
+      process.on('SIGHUP', () => void proxy.reloadPolicy());
       process.stdout.write(`portico forward listening on ${proxy.url}${config.mitm.enabled ? ' (TLS interception on)' : ''}\n`);
       await runUntilSignal(log, () => proxy.close());
     });

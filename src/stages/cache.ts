@@ -53,11 +53,12 @@ async function onRequest(flow: Flow, rt: CacheRuntime, states: WeakMap<Flow, Flo
   if (req.method !== 'GET' && req.method !== 'HEAD') return CONTINUE;
   const requestCc = requestCacheControl(req.headers);
   const state: FlowState = { ...base, requestCc, invalidate: false };
+  // Always ask the store: while its breaker is open it answers at once, and lets one probe through per interval.
+  let found = await lookup(rt.deps.store, state.key, req.headers);
   if (!rt.deps.store.available()) {
     flow.notes.cache = 'bypass';
     return requestCc.onlyIfCached ? gatewayTimeout(flow, rt) : CONTINUE;
   }
-  let found = await lookup(rt.deps.store, state.key, req.headers);
   if (!found && req.method === 'GET' && !requestCc.onlyIfCached) found = await coalesce(rt, state);
   const verdict = found ? fromEntry(flow, found, state, rt) : undefined;
   if (verdict) return verdict;

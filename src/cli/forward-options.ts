@@ -19,6 +19,10 @@ export interface ForwardFlags {
   rules?: string;
   policyReportOnly?: boolean;
   anonymize?: string;
+  /** `--cache STORE` gives a string, `--no-cache` false. */
+  cache?: string | boolean;
+  cacheMaxObject?: string;
+  cacheMaxMemory?: string;
 }
 
 const list = (s: string | undefined): string[] | undefined =>
@@ -51,11 +55,25 @@ export function flagsToConfig(f: ForwardFlags): PlainObject {
   if (f.policyReportOnly !== undefined) policy.reportOnly = f.policyReportOnly;
   if (Object.keys(policy).length > 0) out.policy = policy;
   if (f.anonymize !== undefined) out.anonymize = { profile: f.anonymize };
+  const cache = cacheFlags(f);
+  if (cache) out.cache = cache;
   return out;
+}
+
+/** --cache STORE | --no-cache, --cache-max-object BYTES, --cache-max-memory BYTES → the `cache` section. */
+function cacheFlags(f: ForwardFlags): PlainObject | undefined {
+  const cache: PlainObject = {};
+  if (f.cache === false) cache.store = 'off';
+  else if (typeof f.cache === 'string') cache.store = f.cache;
+  if (f.cacheMaxObject !== undefined) cache.maxObjectBytes = Number(f.cacheMaxObject);
+  if (f.cacheMaxMemory !== undefined) cache.maxMemoryBytes = Number(f.cacheMaxMemory);
+  return Object.keys(cache).length > 0 ? cache : undefined;
 }
 
 /** A YAML file may say `mitm: true` or `mitm: {enabled: true, bypass: [...]}`; flags merge into the object form. */
 export function normalizeFileConfig(file: PlainObject): PlainObject {
-  if (typeof file.mitm === 'boolean') return { ...file, mitm: { enabled: file.mitm } };
-  return file;
+  let out = file;
+  if (typeof out.mitm === 'boolean') out = { ...out, mitm: { enabled: out.mitm } };
+  if (typeof out.cache === 'boolean') out = { ...out, cache: out.cache ? {} : { store: 'off' } }; // `cache: false`
+  return out;
 }

@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/load.js';
+import { cacheCommand } from './cli/cache.js';
 import { caCommand } from './cli/ca.js';
 import { forwardCommand } from './cli/forward.js';
 import { policyCommand } from './cli/policy.js';
@@ -17,6 +18,7 @@ const program = new Command('portico')
 
 program.addCommand(forwardCommand());
 program.addCommand(caCommand());
+program.addCommand(cacheCommand());
 program.addCommand(policyCommand());
 
 try {

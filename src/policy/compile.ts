@@ -1,4 +1,4 @@
-import { buildCategory, type Category } from './category.js';
+import { buildCategories } from './category.js';
 import { PolicyError } from './errors.js';
 import { Groups, type GroupSpec } from './groups.js';
 import type { ParsedList } from './list-parse.js';
@@ -25,7 +25,7 @@ export interface PolicySources {
 
 /** Pure: parsed files + options → one immutable Policy, or a PolicyError naming file:line. */
 export function buildPolicy(sources: PolicySources, options: PolicyOptions): Policy {
-  const categories = buildCategories(sources.lists);
+  const { categories, index } = buildCategories(sources.lists);
   const groups = new Groups(mergeGroups(sources.ruleFiles, options.groups));
   let zoned: Policy['zoned'];
   try {
@@ -41,22 +41,13 @@ export function buildPolicy(sources: PolicySources, options: PolicyOptions): Pol
     return compileRule(spec, categories, groups);
   });
   return {
-    rules, categories, groups, defaultAction: options.defaultAction, reportOnly: options.reportOnly, timeZone: options.timeZone,
+    rules, categories, index, groups, defaultAction: options.defaultAction, reportOnly: options.reportOnly, timeZone: options.timeZone,
     zoned, hasResponseRules: rules.some((r) => r.onResponse),
     files: [...sources.ruleFiles.map((f) => f.file), ...sources.lists.map((l) => l.file)],
     ...(options.defaultProfile ? { defaultProfile: options.defaultProfile } : {}),
   };
 }
 
-function buildCategories(lists: PolicySources['lists']): Map<string, Category> {
-  const byName = new Map<string, Array<{ file: string; parsed: ParsedList }>>();
-  for (const l of lists) {
-    const group = byName.get(l.category) ?? [];
-    group.push(l);
-    byName.set(l.category, group);
-  }
-  return new Map([...byName].map(([name, files]) => [name, buildCategory(name, files)]));
-}
 
 function mergeGroups(files: PolicySources['ruleFiles'], fromConfig: Readonly<Record<string, GroupSpec>>): Record<string, GroupSpec> {
   const out: Record<string, GroupSpec> = { ...fromConfig };
@@ -75,7 +66,7 @@ function mergeGroups(files: PolicySources['ruleFiles'], fromConfig: Readonly<Rec
 }
 
 /** Builds the matchers of one rule, cheapest first; unknown names and bad globs fail at the key's line. */
-function compileRule(spec: RuleSpec, categories: ReadonlyMap<string, Category>, groups: Groups): Rule {
+function compileRule(spec: RuleSpec, categories: ReadonlyMap<string, unknown>, groups: Groups): Rule {
   const at = (key: string): number => spec.lines[key] ?? spec.line;
   const fail = (key: string, detail: string): never => {
     throw new PolicyError(spec.file, at(key), `rule ${spec.id}: ${detail}`);

@@ -1,6 +1,6 @@
+import type { ListEntry } from './category.js';
 import { normaliseHost } from './host.js';
 import type { CategoryHit, Decision, Policy, PolicyRequest, RequestView, Rule } from './model.js';
-import { suffixes } from './suffix-index.js';
 import type { ZonedTime } from './time-window.js';
 
 /** Per-decision lazy values: groups, local time and category lookups are computed at most once, only if asked. */
@@ -8,8 +8,7 @@ class View implements RequestView {
   readonly host: string;
   private groupSet: ReadonlySet<string> | undefined;
   private zoned: ZonedTime | undefined;
-  private hits: Map<string, CategoryHit | undefined> | undefined;
-  private hostSuffixes: string[] | undefined;
+  private hits: ReadonlyMap<string, ListEntry> | undefined;
 
   constructor(readonly req: PolicyRequest, private readonly policy: Policy) {
     this.host = normaliseHost(req.host);
@@ -26,13 +25,9 @@ class View implements RequestView {
   }
 
   category(name: string): CategoryHit | undefined {
-    this.hits ??= new Map();
-    if (this.hits.has(name)) return this.hits.get(name);
-    this.hostSuffixes ??= suffixes(this.host);
-    const entry = this.policy.categories.get(name)?.match(this.hostSuffixes);
-    const hit = entry ? { category: name, domain: entry.domain, file: entry.file, line: entry.line } : undefined;
-    this.hits.set(name, hit);
-    return hit;
+    this.hits ??= this.policy.index.lookup(this.host); // every category in one walk of the host
+    const entry = this.hits.get(name);
+    return entry ? { category: name, domain: entry.domain, file: entry.file, line: entry.line } : undefined;
   }
 }
 

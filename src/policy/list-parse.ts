@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { PolicyError } from './errors.js';
 import { isDomainName, normaliseHost } from './host.js';
-import type { ListEntry } from './suffix-index.js';
+import type { ListEntry } from './category.js';
 
 export type ListFormat = 'domains' | 'hosts' | 'adblock';
 

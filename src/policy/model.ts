@@ -1,4 +1,4 @@
-import type { Category } from './category.js';
+import type { Category, CategoryIndex } from './category.js';
 import type { Groups } from './groups.js';
 import type { ZonedTime } from './time-window.js';
 
@@ -60,6 +60,8 @@ export interface Rule {
 export interface Policy {
   readonly rules: readonly Rule[];
   readonly categories: ReadonlyMap<string, Category>;
+  /** All categories' domains in one suffix index. */
+  readonly index: CategoryIndex;
   readonly groups: Groups;
   readonly defaultAction: Action;
   readonly defaultProfile?: Profile;

@@ -1,7 +1,7 @@
 import type { Flow } from '../core/flow.js';
 import { CONTINUE, type Stage } from '../core/stage.js';
+import { normaliseHost } from '../policy/host.js';
 import type { Profile } from '../policy/model.js';
-import { suffixes } from '../policy/suffix-index.js';
 import {
   anonymizeRequestHeaders, anonymizeResponseHeaders, stripTrackingParams, trackingParamMatcher, type AnonymizeOptions,
 } from './anonymize-headers.js';
@@ -20,9 +20,8 @@ function profileOf(flow: Flow, fallback: Profile): Profile {
 /** The first tracker category (rules/lists/NAME) the host is in, from the policy in force. */
 function trackerOf(host: string, source: PolicySource | undefined, names: readonly string[]): string | undefined {
   if (!source || names.length === 0) return undefined;
-  const categories = source.current().categories;
-  const list = suffixes(host.toLowerCase());
-  for (const name of names) if (categories.get(name)?.match(list)) return name;
+  const hits = source.current().index.lookup(normaliseHost(host));
+  for (const name of names) if (hits.has(name)) return name;
   return undefined;
 }
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectFormat, parseList } from '../../../src/policy/list-parse.js';
-import { buildCategory } from '../../../src/policy/category.js';
-import { suffixes } from '../../../src/policy/suffix-index.js';
+import { buildCategories } from '../../../src/policy/category.js';
 
 describe('list formats', () => {
   it.each([
@@ -45,12 +44,12 @@ describe('list formats', () => {
   });
 
   it('a category matches subdomains, minus its exceptions', () => {
-    const cat = buildCategory('ads', [{ file: 'a.txt', parsed: parseList('||ads.example^\n@@||ok.ads.example^\n', 'a.txt') }]);
-    expect(cat.match(suffixes('ads.example'))?.line).toBe(1);
-    expect(cat.match(suffixes('x.y.ads.example'))?.domain).toBe('ads.example');
-    expect(cat.match(suffixes('ok.ads.example'))).toBeUndefined();
-    expect(cat.match(suffixes('in.ok.ads.example'))).toBeUndefined();
-    expect(cat.match(suffixes('badads.example'))).toBeUndefined();
-    expect(cat.match(suffixes('example'))).toBeUndefined();
+    const cat = buildCategories([{ category: 'ads', file: 'a.txt', parsed: parseList('||ads.example^\n@@||ok.ads.example^\n', 'a.txt') }]).categories.get('ads')!;
+    expect(cat.match('ads.example')?.line).toBe(1);
+    expect(cat.match('x.y.ads.example')?.domain).toBe('ads.example');
+    expect(cat.match('ok.ads.example')).toBeUndefined();
+    expect(cat.match('in.ok.ads.example')).toBeUndefined();
+    expect(cat.match('badads.example')).toBeUndefined();
+    expect(cat.match('example')).toBeUndefined();
   });
 });

@@ -36,7 +36,7 @@ export function anonymizeRequestHeaders(input: AnonymizeInput, profile: Profile,
   const out: Anonymized = { headers: input.headers, changes: [] };
   if (profile === 'off') return opts.forwarded ? addForwarded(out, input) : out;
   for (const name of profile === 'strict' ? [...IDENTITY, ...STRICT_ONLY] : IDENTITY) remove(out, name);
-  stripVia(out, opts.pseudonym);
+  stripVia(out, opts.pseudonym, profile === 'strict');
   if (profile === 'standard') return out;
   if (getHeader(out.headers, 'user-agent') !== opts.userAgent) {
     out.headers = setHeader(out.headers, 'User-Agent', opts.userAgent);
@@ -73,8 +73,12 @@ function remove(out: Anonymized, name: string, why = ''): void {
   out.changes.push(`removed ${name}${why}`);
 }
 
-/** Via elements added by proxies before us name internal hosts; ours stays (loop detection needs it). */
-function stripVia(out: Anonymized, pseudonym: string): void {
+/**
+ * Via elements whose received-by is a host name or address (`1.1 squid.corp.internal`, `1.1 10.0.0.3:3128`) reveal
+ * the inside network: `standard` removes those and keeps pseudonyms (`1.1 child`), `strict` removes every element but
+ * ours (loop detection needs it).
+ */
+function stripVia(out: Anonymized, pseudonym: string, all: boolean): void {
   const mine = pseudonym.toLowerCase();
   let changed = false;
   const kept: RawHeaders = [];
@@ -83,7 +87,10 @@ function stripVia(out: Anonymized, pseudonym: string): void {
       kept.push([name, value]);
       continue;
     }
-    const ours = value.split(',').map((e) => e.trim()).filter((e) => e.split(/\s+/)[1]?.toLowerCase() === mine);
+    const ours = value.split(',').map((e) => e.trim()).filter((e) => {
+      const by = e.split(/\s+/)[1]?.toLowerCase() ?? '';
+      return by === mine || (!all && by !== '' && !/[.:]/.test(by));
+    });
     if (ours.length > 0) kept.push([name, ours.join(', ')]);
     changed ||= ours.length === 0 || ours.join(', ') !== value;
   }

@@ -11,7 +11,7 @@ const input = (headers: RawHeaders, url = 'https://shop.example.co.uk/p', tracke
 describe('anonymization profiles', () => {
   const identifying: RawHeaders = [
     ['X-Forwarded-For', '10.0.0.5'], ['Forwarded', 'for=10.0.0.5'], ['X-Real-IP', '10.0.0.5'], ['From', 'me@corp'],
-    ['Via', '1.1 squid.corp.internal, 1.1 portico'], ['User-Agent', 'Mine/2'], ['Cookie', 'a=1'], ['Accept', '*/*'],
+    ['Via', '1.1 squid.corp.internal, 1.0 edge, 1.1 10.0.0.3:3128, 1.1 portico'], ['User-Agent', 'Mine/2'], ['Cookie', 'a=1'], ['Accept', '*/*'],
   ];
 
   it('strict removes identity, replaces User-Agent, adds DNT and Sec-GPC, keeps our own Via element', () => {
@@ -21,9 +21,9 @@ describe('anonymization profiles', () => {
       'replaced User-Agent', 'added DNT: 1', 'added Sec-GPC: 1']);
   });
 
-  it('standard removes the client identity only', () => {
+  it('standard removes the client identity and Via host names, keeps pseudonyms', () => {
     const r = anonymizeRequestHeaders(input(identifying), 'standard', opts);
-    expect(r.headers).toEqual([['From', 'me@corp'], ['Via', '1.1 portico'], ['User-Agent', 'Mine/2'], ['Cookie', 'a=1'], ['Accept', '*/*']]);
+    expect(r.headers).toEqual([['From', 'me@corp'], ['Via', '1.0 edge, 1.1 portico'], ['User-Agent', 'Mine/2'], ['Cookie', 'a=1'], ['Accept', '*/*']]);
     expect(r.changes).toEqual(['removed X-Forwarded-For', 'removed Forwarded', 'removed X-Real-IP', 'removed Via']);
   });
 

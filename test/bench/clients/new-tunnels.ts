@@ -55,6 +55,8 @@ async function open(name: string): Promise<Sample> {
   }
 }
 
+console.log('START'); // the parent starts watching its event loop here
+await new Promise((r) => setTimeout(r, 100)); // let it see the line before the first tunnel
 const samples: Sample[] = [];
 let errors = 0;
 const errorSamples = new Set<string>();

@@ -108,15 +108,21 @@ export async function spawnReady(name: string, command: string, args: readonly s
 
 /**
  * Runs a client to completion and returns the JSON of its `RESULT {...}` stdout line. Progress and errors on stderr
- * are kept for the error message.
+ * are kept for the error message. `onLine` sees each stdout line as it arrives (e.g. a client's START marker).
  */
-export async function runForResult<T>(name: string, command: string, args: readonly string[], timeoutMs: number, onSpawned?: () => void): Promise<T> {
+export async function runForResult<T>(name: string, command: string, args: readonly string[], timeoutMs: number, onLine?: (line: string) => void): Promise<T> {
   const child = spawn(command, [...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  onSpawned?.(); // spawn() itself blocks this thread for a few ms: callers measuring their event loop start here
   const proc = track(name, child);
   let out = '';
+  let seen = 0;
   child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (s: string) => { out = (out + s).slice(-1_000_000); });
+  child.stdout.on('data', (s: string) => {
+    out = (out + s).slice(-1_000_000);
+    if (!onLine) return;
+    const lines = out.split('\n');
+    for (let i = seen; i < lines.length - 1; i++) onLine(lines[i]!);
+    seen = lines.length - 1;
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];

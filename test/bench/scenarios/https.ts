@@ -16,9 +16,10 @@ import { markdownTable } from '../lib/table.js';
 
 interface UndiciArgs { target: string; proxy?: string; caFile: string; connections: number; durationSec: number; warmupSec: number }
 
-function undiciRow(name: string, args: Omit<UndiciArgs, 'durationSec' | 'warmupSec'>, clientWarmupSec: number): Row {
+function undiciRow(name: string, args: Omit<UndiciArgs, 'durationSec' | 'warmupSec'>, clientWarmupSec: number, proxy?: PorticoProcess): Row {
   return {
     name,
+    ...(proxy?.proc.child.pid !== undefined ? { proxyPid: proxy.proc.child.pid } : {}),
     run: (durationSec) => {
       const full: UndiciArgs = { ...args, durationSec, warmupSec: clientWarmupSec };
       const [cmd, argv] = tsNode('clients/undici-load.ts', [JSON.stringify(full)]);
@@ -45,12 +46,12 @@ export async function runHttps(ctx: ScenarioContext, which: { mitm: boolean; con
       const caFile = await initCa(certs);
       const p = await startPortico('portico-mitm', { logLevel: 'warn', connectPorts, mitm: { certs, upstreamCa: pki.caFile } });
       proxies.push(p);
-      rows.push(undiciRow('portico --mitm', { target, proxy: p.url, caFile, connections }, clientWarmup));
+      rows.push(undiciRow('portico --mitm', { target, proxy: p.url, caFile, connections }, clientWarmup, p));
     }
     if (which.connect) {
       const p = await startPortico('portico-connect', { logLevel: 'warn', connectPorts });
       proxies.push(p);
-      rows.push(undiciRow('portico blind CONNECT', { target, proxy: p.url, caFile: pki.caFile, connections }, clientWarmup));
+      rows.push(undiciRow('portico blind CONNECT', { target, proxy: p.url, caFile: pki.caFile, connections }, clientWarmup, p));
     }
     const label = [which.mitm ? 'mitm' : '', which.connect ? 'connect' : ''].filter(Boolean).join('+');
     const runs = await runRounds({ label, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec }, rows, origin.count);

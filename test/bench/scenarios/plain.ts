@@ -12,9 +12,10 @@ import { runRounds, summarize, summaryCells, SUMMARY_HEADERS, type Row } from '.
 import type { ScenarioContext, ScenarioReport } from '../lib/scenario.js';
 import { markdownTable } from '../lib/table.js';
 
-function autocannonRow(name: string, url: string, path: string, connections: number): Row {
+function autocannonRow(name: string, url: string, path: string, connections: number, proxy?: PorticoProcess): Row {
   return {
     name,
+    ...(proxy?.proc.child.pid !== undefined ? { proxyPid: proxy.proc.child.pid } : {}),
     run: (durationSec) => {
       const [cmd, args] = tsNode('clients/autocannon-load.ts', [JSON.stringify({ url, path, connections, durationSec })]);
       return runForResult<LoadResult>(`autocannon ${name}`, cmd, args, (durationSec + 60) * 1000);
@@ -44,8 +45,8 @@ export async function runPlain(ctx: ScenarioContext): Promise<ScenarioReport> {
       if (withInfo) await check(info, `${originUrl}${path}`, size);
       const rows: Row[] = [
         autocannonRow('direct', originUrl, path, options.connections),
-        autocannonRow('portico', warn.url, `${originUrl}${path}`, options.connections),
-        ...(withInfo ? [autocannonRow('portico, per-flow log on (info)', info.url, `${originUrl}${path}`, options.connections)] : []),
+        autocannonRow('portico', warn.url, `${originUrl}${path}`, options.connections, warn),
+        ...(withInfo ? [autocannonRow('portico, per-flow log on (info)', info.url, `${originUrl}${path}`, options.connections, info)] : []),
       ];
       const runs = await runRounds({ label: `plain ${load}`, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec }, rows, origin.count);
       const summary = summarize(runs);

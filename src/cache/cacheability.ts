@@ -20,7 +20,11 @@ export type Storable = { ok: true } | { ok: false; reason: string };
 
 const no = (reason: string): Storable => ({ ok: false, reason });
 
-/** RFC 9111 §3 for a shared cache: may this response be stored at all? (Freshness is decided separately.) */
+/**
+ * RFC 9111 §3 for a shared cache: may this response be stored at all? (Freshness is decided separately.) Beyond the
+ * RFC, a response that sets a cookie is not stored unless `private="Set-Cookie"` / `no-cache="Set-Cookie"` let us drop
+ * it (§7.3's privacy warning; nginx and Varnish refuse such responses too): one user's session must not reach another.
+ */
 export function isStorable(i: StorableInput): Storable {
   const { response: res, responseCc: cc } = i;
   if (i.method !== 'GET') return no('method');
@@ -35,6 +39,7 @@ export function isStorable(i: StorableInput): Storable {
     return no('authorization');
   }
   if (!hasExplicitPermission(res, cc) && !HEURISTIC_STATUS.has(res.status)) return no('status');
+  if (hasHeader(storedHeaders(res.headers, cc), 'set-cookie')) return no('set-cookie');
   return { ok: true };
 }
 

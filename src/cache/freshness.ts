@@ -79,7 +79,8 @@ export function evaluate(i: EvaluateInput, now: number, opts: FreshnessOptions):
   const req = i.requestCc;
   const revalidate = (): Evaluation => ({ ...base, freshness: i.hasValidators ? 'must-revalidate' : 'unusable', stale: ttlMs <= 0 });
   if (req.noCache !== undefined || i.responseCc.noCache === true) return revalidate();
-  if (req.maxAge !== undefined && ageMs > req.maxAge * 1000) return revalidate();
+  // max-age=0 is what browsers send on reload: revalidate even an entry of age 0 (as Squid does).
+  if (req.maxAge !== undefined && (ageMs > req.maxAge * 1000 || req.maxAge === 0)) return revalidate();
   if (req.minFresh !== undefined && ttlMs < req.minFresh * 1000) return revalidate();
   if (ttlMs > 0) return { ...base, freshness: 'fresh', stale: false };
   if (!mayServeStale(i.responseCc)) return revalidate();

@@ -17,6 +17,7 @@ import type { CacheRuntime, FlowState } from './cache-runtime.js';
 export async function onCacheResponse(flow: Flow, state: FlowState, rt: CacheRuntime): Promise<void> {
   let handedOver = false;
   try {
+    if (state.bypass) return markBypass(flow, state.bypass, rt);
     if (state.invalidate) return await invalidate(flow, rt);
     if (state.stored && originFailed(flow) && staleOnError(flow, state, state.stored, rt)) return;
     const res = flow.response;
@@ -28,6 +29,10 @@ export async function onCacheResponse(flow: Flow, state: FlowState, rt: CacheRun
   } finally {
     if (!handedOver) state.release?.();
   }
+}
+
+function markBypass(flow: Flow, detail: string, rt: CacheRuntime): void {
+  if (rt.cfg.cacheStatus && flow.response) flow.response = withCacheStatus(flow.response, rt.cfg.statusName, { fwd: 'bypass', detail });
 }
 
 function originFailed(flow: Flow): boolean {

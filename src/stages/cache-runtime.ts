@@ -41,6 +41,8 @@ export interface FlowState {
   /** A stored but unusable-as-is entry: revalidated, or served if the origin fails (stale-if-error). */
   stored?: Found;
   revalidating: boolean;
+  /** Why the cache stayed out of this flow (policy bypass-cache, store unavailable), for Cache-Status. */
+  bypass?: 'policy' | 'store-unavailable';
   /** Only for unsafe methods: invalidate on success (§4.4). */
   invalidate: boolean;
   /** The coalescing claim, released once the response is stored or known not to be. */

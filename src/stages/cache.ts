@@ -41,11 +41,8 @@ export function cacheStage(cfg: CacheStageConfig, deps: CacheStageDeps): Stage {
 
 async function onRequest(flow: Flow, rt: CacheRuntime, states: WeakMap<Flow, FlowState>): Promise<Verdict> {
   const req = flow.request;
-  if (flow.notes.bypassCache) {
-    flow.notes.cache = 'bypass';
-    return CONTINUE;
-  }
   const base = { key: primaryKey(req.url), requestTime: rt.deps.clock.now(), clientHeaders: req.headers, revalidating: false };
+  if (flow.notes.bypassCache) return bypass(flow, { ...base, requestCc: {}, invalidate: false, bypass: 'policy' }, states);
   if (isUnsafe(req.method)) {
     states.set(flow, { ...base, requestCc: {}, invalidate: true });
     return CONTINUE;
@@ -56,14 +53,21 @@ async function onRequest(flow: Flow, rt: CacheRuntime, states: WeakMap<Flow, Flo
   // Always ask the store: while its breaker is open it answers at once, and lets one probe through per interval.
   let found = await lookup(rt.deps.store, state.key, req.headers);
   if (!rt.deps.store.available()) {
-    flow.notes.cache = 'bypass';
-    return requestCc.onlyIfCached ? gatewayTimeout(flow, rt) : CONTINUE;
+    if (requestCc.onlyIfCached) return gatewayTimeout(flow, rt);
+    return bypass(flow, { ...state, bypass: 'store-unavailable' }, states);
   }
   if (!found && req.method === 'GET' && !requestCc.onlyIfCached) found = await coalesce(rt, state);
   const verdict = found ? fromEntry(flow, found, state, rt) : undefined;
   if (verdict) return verdict;
   if (requestCc.onlyIfCached) return gatewayTimeout(flow, rt);
   flow.notes.cache ??= 'miss';
+  states.set(flow, state);
+  return CONTINUE;
+}
+
+/** The cache stays out of this flow; onResponse only says so in Cache-Status. */
+function bypass(flow: Flow, state: FlowState, states: WeakMap<Flow, FlowState>): Verdict {
+  flow.notes.cache = 'bypass';
   states.set(flow, state);
   return CONTINUE;
 }

@@ -33,6 +33,8 @@ describe('RFC 9111 §3 storing responses (shared cache)', () => {
     ['§3.5 Authorization alone', 'GET', 200, [['Cache-Control', 'max-age=60']], [['Authorization', 'Basic eA==']], 'authorization'],
     ['§3.5 Authorization + public', 'GET', 200, [['Cache-Control', 'public']], [['Authorization', 'Basic eA==']], true],
     ['§3.5 Authorization + s-maxage', 'GET', 200, [['Cache-Control', 's-maxage=9']], [['Authorization', 'Basic eA==']], true],
+    ['Set-Cookie is never shared', 'GET', 200, [['Cache-Control', 'public, max-age=60'], ['Set-Cookie', 'sid=1']], [], 'set-cookie'],
+    ['Set-Cookie named by private= is dropped, the rest stored', 'GET', 200, [['Cache-Control', 'max-age=60, private="Set-Cookie"'], ['Set-Cookie', 'sid=1']], [], true],
     ['§3.5 Authorization + must-revalidate', 'GET', 200, [['Cache-Control', 'must-revalidate, max-age=9']], [['Authorization', 'Basic eA==']], true],
   ];
   it.each(table)('%s', (_name, method, status, res, req, expected) => {

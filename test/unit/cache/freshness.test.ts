@@ -66,6 +66,7 @@ describe('RFC 9111 §4 / §4.2.4 / §5.2 / RFC 5861: can the entry answer this r
     ['request no-cache', [['Cache-Control', 'max-age=60'], etag], [['Cache-Control', 'no-cache']], 1, 'must-revalidate', false],
     ['request Pragma: no-cache', [['Cache-Control', 'max-age=60'], etag], [['Pragma', 'no-cache']], 1, 'must-revalidate', false],
     ['request max-age exceeded', [['Cache-Control', 'max-age=60'], etag], [['Cache-Control', 'max-age=5']], 10, 'must-revalidate', false],
+    ['request max-age=0 (reload) always revalidates', [['Cache-Control', 'max-age=60'], etag], [['Cache-Control', 'max-age=0']], 0, 'must-revalidate', false],
     ['request max-age within', [['Cache-Control', 'max-age=60']], [['Cache-Control', 'max-age=50']], 10, 'fresh', false],
     ['request min-fresh not met', [['Cache-Control', 'max-age=60'], etag], [['Cache-Control', 'min-fresh=55']], 10, 'must-revalidate', false],
     ['request max-stale (any)', [['Cache-Control', 'max-age=60']], [['Cache-Control', 'max-stale']], 600, 'fresh', true],

@@ -58,7 +58,7 @@ async function purge(url: string | undefined, flags: PurgeFlags): Promise<number
   }
   const store = createRedisStore({
     url: config.store, namespace: config.redis.namespace, opTimeoutMs: Math.max(config.opTimeoutMs, 1000),
-    purgeTimeoutMs: config.redis.purgeTimeoutMs, chunkBytes: config.redis.chunkBytes, failureThreshold: 1_000_000,
+    purgeTimeoutMs: config.redis.purgeTimeoutMs, chunkBytes: config.redis.chunkBytes, bodyMsPerMiB: config.redis.bodyMsPerMiB, failureThreshold: 1_000_000,
     probeIntervalMs: config.redis.probeIntervalMs, clock: systemClock, log: pino({ level: 'silent' }),
   });
   try {

@@ -70,7 +70,7 @@ const anonymizeSchema = z.object({
   forwarded: z.boolean().default(false),
 }).strict().default({ profile: 'standard', userAgent: COMMON_USER_AGENT, trackingParams: TRACKING_PARAMS, trackerCategories: ['trackers', 'ads'], forwarded: false });
 
-const redisCacheDefaults = { namespace: 'portico-cache:', chunkBytes: 512 * 1024, failureThreshold: 3, probeIntervalMs: 1000, purgeTimeoutMs: 30_000 };
+const redisCacheDefaults = { namespace: 'portico-cache:', chunkBytes: 512 * 1024, bodyMsPerMiB: 25, failureThreshold: 3, probeIntervalMs: 1000, purgeTimeoutMs: 30_000 };
 const cacheDefaults = {
   store: 'memory', maxObjectBytes: 8 * 1024 * 1024, maxMemoryBytes: 256 * 1024 * 1024, heuristicMaxMs: 86_400_000,
   keepForRevalidationMs: 3_600_000, coalesceWaitMs: 5000, opTimeoutMs: 50, cacheStatus: true, statusName: 'portico',
@@ -106,6 +106,8 @@ const cacheSchema = z.preprocess(
       namespace: z.string().default(redisCacheDefaults.namespace),
       /** Bodies are stored as raw chunks of at most this size. */
       chunkBytes: bytes(redisCacheDefaults.chunkBytes),
+      /** Added to opTimeoutMs per MiB of body read or written, so large entries are not mistaken for an outage. */
+      bodyMsPerMiB: ms(redisCacheDefaults.bodyMsPerMiB),
       /** Consecutive failures that open the breaker (requests then bypass the cache at once). */
       failureThreshold: z.number().int().positive().default(redisCacheDefaults.failureThreshold),
       /** While the breaker is open, one probe per interval. */

@@ -17,7 +17,7 @@ export async function createCacheStore(cfg: CacheConfig, deps: { clock: Clock; l
   if (cfg.store === 'memory') return createMemoryStore({ maxMemoryBytes: cfg.maxMemoryBytes, maxObjectBytes: cfg.maxObjectBytes, clock: deps.clock });
   const store = createRedisStore({
     url: cfg.store, namespace: cfg.redis.namespace, opTimeoutMs: cfg.opTimeoutMs, purgeTimeoutMs: cfg.redis.purgeTimeoutMs,
-    chunkBytes: cfg.redis.chunkBytes, failureThreshold: cfg.redis.failureThreshold, probeIntervalMs: cfg.redis.probeIntervalMs,
+    chunkBytes: cfg.redis.chunkBytes, bodyMsPerMiB: cfg.redis.bodyMsPerMiB, failureThreshold: cfg.redis.failureThreshold, probeIntervalMs: cfg.redis.probeIntervalMs,
     clock: deps.clock, log: deps.log,
   });
   if (!(await store.ready(1000))) deps.log.warn({ store: cfg.store }, 'cache store not reachable at startup; requests bypass the cache until it is');

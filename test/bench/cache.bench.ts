@@ -87,7 +87,7 @@ try {
   await memory.proc.stop();
   await redis?.proc.stop();
   await origin.proc.stop();
-  const store = createRedisStore({ url: REDIS_URL, namespace, opTimeoutMs: 1000, purgeTimeoutMs: 10_000, chunkBytes: 1 << 19, failureThreshold: 3, probeIntervalMs: 1000, clock: systemClock, log: pino({ level: 'silent' }) });
+  const store = createRedisStore({ url: REDIS_URL, namespace, opTimeoutMs: 1000, purgeTimeoutMs: 10_000, chunkBytes: 1 << 19, bodyMsPerMiB: 25, failureThreshold: 3, probeIntervalMs: 1000, clock: systemClock, log: pino({ level: 'silent' }) });
   if (await store.ready(1000)) await store.purge({ kind: 'all' });
   await store.close();
   await rm(dir, { recursive: true, force: true });

@@ -37,7 +37,7 @@ export function testNamespace(): string {
 
 export function redisStore(overrides: Partial<RedisStoreOptions> = {}): ReturnType<typeof createRedisStore> {
   return createRedisStore({
-    url: REDIS_URL, namespace: testNamespace(), opTimeoutMs: 50, purgeTimeoutMs: 5000, chunkBytes: 256 * 1024,
+    url: REDIS_URL, namespace: testNamespace(), opTimeoutMs: 50, purgeTimeoutMs: 5000, chunkBytes: 256 * 1024, bodyMsPerMiB: 25,
     failureThreshold: 3, probeIntervalMs: 200, clock: systemClock, log: pino({ level: 'silent' }), ...overrides,
   });
 }

@@ -15,6 +15,8 @@ export interface RedisStoreOptions {
   readonly namespace: string;
   /** Budget of each get/set/delete; past it the operation counts as failed (default 50 ms). */
   readonly opTimeoutMs: number;
+  /** Extra budget per MiB of body moved, so a large entry does not time out (and open the breaker) on a healthy Redis. */
+  readonly bodyMsPerMiB: number;
   /** Budget of a purge (SCAN + UNLINK over the whole keyspace). */
   readonly purgeTimeoutMs: number;
   /** Bodies are split into raw-Buffer keys of at most this many bytes. */
@@ -71,12 +73,17 @@ export function createRedisStore(opts: RedisStoreOptions): CacheStore & { ready(
     }
   }
 
+  /** The budget of an operation that moves `bytes` of body. */
+  const budget = (bytes: number): number => opts.opTimeoutMs + Math.ceil((bytes / 1_048_576) * opts.bodyMsPerMiB);
+
+  /** Two bounded steps: the head record, then the body chunks with a budget that grows with the body's size. */
   async function readEntry(key: string): Promise<CacheEntry | undefined> {
-    const record = await kv.get(ns(key));
+    const record = await guarded('get', () => kv.get(ns(key)), undefined);
     if (!record) return undefined;
+    if (record.chunks === 0) return fromRecord(record, []);
     const keys = Array.from({ length: record.chunks }, (_, i) => ns(chunkKey(key, record.id, i)));
-    const parts = keys.length === 0 ? [] : (await rawClient().mGet(keys)) as Array<Buffer | null>;
-    return fromRecord(record, parts);
+    const parts = await guarded('get', () => rawClient().mGet(keys) as Promise<Array<Buffer | null>>, undefined, budget(record.size));
+    return parts && fromRecord(record, parts);
   }
 
   async function writeEntry(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
@@ -97,8 +104,8 @@ export function createRedisStore(opts: RedisStoreOptions): CacheStore & { ready(
   }
 
   return {
-    get: (key) => guarded('get', () => readEntry(key), undefined),
-    set: (key, entry, ttlMs) => guarded('set', () => writeEntry(key, entry, ttlMs), undefined),
+    get: (key) => readEntry(key),
+    set: (key, entry, ttlMs) => guarded('set', () => writeEntry(key, entry, ttlMs), undefined, budget(entry.body.byteLength)),
     delete: (key) => guarded('delete', async () => { await kv.delete(ns(key)); }, undefined),
     purge: (scope) => guarded('purge', () => purge(scope), 0, opts.purgeTimeoutMs),
     available: () => !breaker.open,

@@ -12,6 +12,26 @@ async function timed<T>(op: Promise<T>): Promise<[T, number]> {
   return [v, performance.now() - start];
 }
 
+describe('Redis store budgets', () => {
+  it('a healthy Redis moves an 8 MiB body within the 50 ms budget plus the per-MiB allowance', async () => {
+    const port = await freePort();
+    const server = await spawnRedis(port);
+    children.push(server);
+    const store = redisStore({ url: `redis://127.0.0.1:${port}`, opTimeoutMs: 50, bodyMsPerMiB: 25 });
+    try {
+      expect(await store.ready(2000)).toBe(true);
+      const body = new Uint8Array(8 * 1024 * 1024).map((_, i) => i * 7);
+      await store.set('http://a.test/big', entry(body), 60_000);
+      const got = await store.get('http://a.test/big');
+      expect(got?.body.byteLength).toBe(body.byteLength);
+      expect(store.available()).toBe(true);
+    } finally {
+      await store.close();
+      server.kill('SIGKILL');
+    }
+  });
+});
+
 describe('Redis store when Redis is down (LIBRARIES §3.4: never hang)', () => {
   it('a dead port: every operation returns quickly as a miss, and the breaker opens', async () => {
     const store = redisStore({ url: `redis://127.0.0.1:${await freePort()}` });

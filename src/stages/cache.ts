@@ -42,7 +42,7 @@ export function cacheStage(cfg: CacheStageConfig, deps: CacheStageDeps): Stage {
 async function onRequest(flow: Flow, rt: CacheRuntime, states: WeakMap<Flow, FlowState>): Promise<Verdict> {
   const req = flow.request;
   const base = { key: primaryKey(req.url), requestTime: rt.deps.clock.now(), clientHeaders: req.headers, revalidating: false };
-  if (flow.notes.bypassCache) return bypass(flow, { ...base, requestCc: {}, invalidate: false, bypass: 'policy' }, states);
+  if (flow.notes.bypassCache || flow.notes.policy?.action === 'bypass-cache') return bypass(flow, { ...base, requestCc: {}, invalidate: false, bypass: 'policy' }, states);
   if (isUnsafe(req.method)) {
     states.set(flow, { ...base, requestCc: {}, invalidate: true });
     return CONTINUE;

@@ -71,6 +71,14 @@ describe('cache stage over an injected clock (no sockets)', () => {
     await h.close();
   });
 
+  it('a policy decision bypass-cache is honoured too', async () => {
+    const policy: Stage = { name: 'policy', onRequest: (flow) => { flow.notes.policy = { action: 'bypass-cache', rule: 'r', explain: 'e' }; return { kind: 'continue' }; } };
+    const h = harness(ok([['Cache-Control', 'max-age=60']]), [policy]);
+    await h.get();
+    expect((await h.get()).text).toBe('v2');
+    await h.close();
+  });
+
   it('request max-age=0 forces revalidation; an entry without validators is fetched again', async () => {
     const h = harness(ok([['Cache-Control', 'max-age=60']]));
     await h.get();

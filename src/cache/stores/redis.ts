@@ -40,87 +40,121 @@ interface PlainClient {
 /**
  * A CacheStore on Redis, set up as LIBRARIES §3.4 recommends: no offline queue, bounded connect and socket timeouts,
  * backoff reconnects; head records through keyv (no double prefix: useKeyPrefix false, our own namespace), bodies as
- * raw Buffer chunks through the client; every operation raced against opTimeoutMs; a breaker that turns an outage into
+ * raw Buffer chunks through the client; every operation raced against its budget; a breaker that turns an outage into
  * immediate misses, logs once when it opens and once when a probe closes it.
  */
-export function createRedisStore(opts: RedisStoreOptions): CacheStore & { ready(timeoutMs: number): Promise<boolean> } {
-  const adapter = new KeyvRedis({
-    url: opts.url, disableOfflineQueue: true, pingInterval: 1000,
-    socket: { connectTimeout: 500, socketTimeout: 2000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 2000) },
-  }, { throwOnErrors: true, throwOnConnectError: false });
-  const kv = new Keyv<HeadRecord>({ store: adapter, useKeyPrefix: false, throwOnErrors: true });
-  adapter.on('error', () => undefined); // outages surface through the breaker, not per event (7-20 per outage)
-  kv.on('error', () => undefined);
-  const connecting = adapter.getClient().catch(() => undefined);
-  const client = (): PlainClient => adapter.client as unknown as PlainClient;
-  let raw: RawClient | undefined;
-  const rawClient = (): RawClient => (raw ??= client().withTypeMapping({ 36: Buffer }) as RawClient);
-  const breaker = new Breaker({ failureThreshold: opts.failureThreshold, probeIntervalMs: opts.probeIntervalMs });
-  const ns = (key: string): string => `${opts.namespace}${key}`;
+export function createRedisStore(opts: RedisStoreOptions): RedisCacheStore {
+  return new RedisCacheStore(opts);
+}
 
-  async function guarded<T>(name: string, op: () => Promise<T>, fallback: T, ms = opts.opTimeoutMs): Promise<T> {
-    if (!breaker.allow(opts.clock.monotonic())) return fallback;
+export class RedisCacheStore implements CacheStore {
+  private readonly adapter: KeyvRedis<HeadRecord>;
+  private readonly kv: Keyv<HeadRecord>;
+  private readonly connecting: Promise<unknown>;
+  private readonly breaker: Breaker;
+  private raw: RawClient | undefined;
+
+  constructor(private readonly opts: RedisStoreOptions) {
+    this.adapter = new KeyvRedis<HeadRecord>({
+      url: opts.url, disableOfflineQueue: true, pingInterval: 1000,
+      socket: { connectTimeout: 500, socketTimeout: 2000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 2000) },
+    }, { throwOnErrors: true, throwOnConnectError: false });
+    this.kv = new Keyv<HeadRecord>({ store: this.adapter, useKeyPrefix: false, throwOnErrors: true });
+    this.adapter.on('error', () => undefined); // outages surface through the breaker, not per event (7-20 per outage)
+    this.kv.on('error', () => undefined);
+    this.connecting = this.adapter.getClient().catch(() => undefined);
+    this.breaker = new Breaker({ failureThreshold: opts.failureThreshold, probeIntervalMs: opts.probeIntervalMs });
+  }
+
+  /** Two bounded steps: the head record, then the body chunks with a budget that grows with the body's size. */
+  async get(key: string): Promise<CacheEntry | undefined> {
+    const record = await this.guarded('get', () => this.kv.get(this.ns(key)), undefined);
+    if (!record) return undefined;
+    if (record.chunks === 0) return fromRecord(record, []);
+    const keys = Array.from({ length: record.chunks }, (_, i) => this.ns(chunkKey(key, record.id, i)));
+    const parts = await this.guarded('get', () => this.rawClient().mGet(keys) as Promise<Array<Buffer | null>>, undefined, this.budget(record.size));
+    return parts && fromRecord(record, parts);
+  }
+
+  /** Chunks first, the head record last: a reader never sees a head whose body is not there yet. */
+  set(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
+    return this.guarded('set', async () => {
+      const id = randomBytes(6).toString('hex');
+      const chunks = splitBody(entry.body, this.opts.chunkBytes);
+      const px = Math.max(1, Math.ceil(ttlMs));
+      await Promise.all(chunks.map((c, i) => this.rawClient().set(this.ns(chunkKey(key, id, i)), c, { PX: px })));
+      await this.kv.set(this.ns(key), toRecord(entry, id, chunks.length), px);
+    }, undefined, this.budget(entry.body.byteLength));
+  }
+
+  /** Removes the head record; its chunks are unreachable from then on and expire with their TTL. */
+  delete(key: string): Promise<void> {
+    return this.guarded('delete', async () => { await this.kv.delete(this.ns(key)); }, undefined);
+  }
+
+  /** SCAN (on the plain client: a Buffer-mapped one never ends the cursor loop) + UNLINK in batches. */
+  purge(scope: PurgeScope): Promise<number> {
+    return this.guarded('purge', async () => {
+      const match = `${globEscape(this.opts.namespace)}${scope.kind === 'all' ? '' : globEscape(scope.prefix)}*`;
+      let n = 0;
+      for await (const keys of this.client().scanIterator({ MATCH: match, COUNT: 1000 })) {
+        if (keys.length > 0) n += await this.client().unlink(keys);
+      }
+      return n;
+    }, 0, this.opts.purgeTimeoutMs);
+  }
+
+  available(): boolean {
+    return !this.breaker.open;
+  }
+
+  /** Waits (bounded) for the first connection; true when the client is ready. */
+  async ready(timeoutMs: number): Promise<boolean> {
+    await withTimeout(this.connecting, timeoutMs).catch(() => undefined);
+    return this.client().isReady;
+  }
+
+  async close(): Promise<void> {
+    await withTimeout(this.kv.disconnect(), 1000).catch(() => {
+      try {
+        this.client().destroy(); // a hung server never answers QUIT
+      } catch {
+        // already closed by its socket timeout
+      }
+    });
+  }
+
+  private async guarded<T>(name: string, op: () => Promise<T>, fallback: T, ms = this.opts.opTimeoutMs): Promise<T> {
+    if (!this.breaker.allow(this.opts.clock.monotonic())) return fallback;
     try {
-      if (!client().isReady) throw new Error('redis client is not connected');
+      if (!this.client().isReady) throw new Error('redis client is not connected');
       const value = await withTimeout(op(), ms);
-      if (breaker.success() === 'closed') opts.log.warn({ store: 'redis' }, 'cache store reachable again; caching resumes');
+      if (this.breaker.success() === 'closed') this.opts.log.warn({ store: 'redis' }, 'cache store reachable again; caching resumes');
       return value;
     } catch (err) {
-      if (breaker.failure(opts.clock.monotonic()) === 'opened') {
-        opts.log.warn({ store: 'redis', op: name, err: (err as Error).message }, 'cache store unreachable; requests bypass the cache until it is back');
+      if (this.breaker.failure(this.opts.clock.monotonic()) === 'opened') {
+        this.opts.log.warn({ store: 'redis', op: name, err: (err as Error).message }, 'cache store unreachable; requests bypass the cache until it is back');
       }
       return fallback;
     }
   }
 
   /** The budget of an operation that moves `bytes` of body. */
-  const budget = (bytes: number): number => opts.opTimeoutMs + Math.ceil((bytes / 1_048_576) * opts.bodyMsPerMiB);
-
-  /** Two bounded steps: the head record, then the body chunks with a budget that grows with the body's size. */
-  async function readEntry(key: string): Promise<CacheEntry | undefined> {
-    const record = await guarded('get', () => kv.get(ns(key)), undefined);
-    if (!record) return undefined;
-    if (record.chunks === 0) return fromRecord(record, []);
-    const keys = Array.from({ length: record.chunks }, (_, i) => ns(chunkKey(key, record.id, i)));
-    const parts = await guarded('get', () => rawClient().mGet(keys) as Promise<Array<Buffer | null>>, undefined, budget(record.size));
-    return parts && fromRecord(record, parts);
+  private budget(bytes: number): number {
+    return this.opts.opTimeoutMs + Math.ceil((bytes / 1_048_576) * this.opts.bodyMsPerMiB);
   }
 
-  async function writeEntry(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
-    const id = randomBytes(6).toString('hex');
-    const chunks = splitBody(entry.body, opts.chunkBytes);
-    const px = Math.max(1, Math.ceil(ttlMs));
-    await Promise.all(chunks.map((c, i) => rawClient().set(ns(chunkKey(key, id, i)), c, { PX: px })));
-    await kv.set(ns(key), toRecord(entry, id, chunks.length), px);
+  private ns(key: string): string {
+    return `${this.opts.namespace}${key}`;
   }
 
-  async function purge(scope: PurgeScope): Promise<number> {
-    const match = `${globEscape(opts.namespace)}${scope.kind === 'all' ? '' : globEscape(scope.prefix)}*`;
-    let n = 0;
-    for await (const keys of client().scanIterator({ MATCH: match, COUNT: 1000 })) {
-      if (keys.length > 0) n += await client().unlink(keys);
-    }
-    return n;
+  private client(): PlainClient {
+    return this.adapter.client as unknown as PlainClient;
   }
 
-  return {
-    get: (key) => readEntry(key),
-    set: (key, entry, ttlMs) => guarded('set', () => writeEntry(key, entry, ttlMs), undefined, budget(entry.body.byteLength)),
-    delete: (key) => guarded('delete', async () => { await kv.delete(ns(key)); }, undefined),
-    purge: (scope) => guarded('purge', () => purge(scope), 0, opts.purgeTimeoutMs),
-    available: () => !breaker.open,
-    ready: async (timeoutMs) => {
-      await withTimeout(connecting, timeoutMs).catch(() => undefined);
-      return client().isReady;
-    },
-    close: async () => {
-      await withTimeout(kv.disconnect(), 1000).catch(() => {
-        try {
-          client().destroy(); // a hung server never answers QUIT
-        } catch {
-          // already closed by its socket timeout
-        }
-      });
-    },
-  };
+  /** The Buffer-mapped view, for GET/MGET/SET of body chunks only. */
+  private rawClient(): RawClient {
+    this.raw ??= this.client().withTypeMapping({ 36: Buffer }) as RawClient;
+    return this.raw;
+  }
 }

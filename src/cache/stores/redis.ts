@@ -59,7 +59,9 @@ export class RedisCacheStore implements CacheStore {
       url: opts.url, disableOfflineQueue: true, pingInterval: 1000,
       socket: { connectTimeout: 500, socketTimeout: 2000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 2000) },
     }, { throwOnErrors: true, throwOnConnectError: false });
-    this.kv = new Keyv<HeadRecord>({ store: this.adapter, useKeyPrefix: false, throwOnErrors: true });
+    // namespace: undefined explicitly: otherwise Keyv hands its default 'keyv' to the adapter, which then stores every
+    // head as `keyv::<namespace><key>`, out of reach of purges by namespace (LIBRARIES §3.1).
+    this.kv = new Keyv<HeadRecord>({ store: this.adapter, useKeyPrefix: false, namespace: undefined, throwOnErrors: true });
     this.adapter.on('error', () => undefined); // outages surface through the breaker, not per event (7-20 per outage)
     this.kv.on('error', () => undefined);
     this.connecting = this.adapter.getClient().catch(() => undefined);

@@ -49,7 +49,7 @@ describe('portico cache purge (process)', () => {
       const r = await portico(['cache', 'purge', 'http://a.test/p', '--config', cfg]);
       await rm(cfg);
       expect(r.code).toBe(0);
-      expect(r.stdout.trim()).toMatch(/^purged http:\/\/a\.test\/p: 3 stored keys removed$/); // entry, its body chunk, one variant
+      expect(r.stdout.trim()).toMatch(/^purged http:\/\/a\.test\/p: 4 stored keys removed$/); // entry + body chunk, variant head + body chunk
       expect(await store.get('http://a.test/p#g#[]')).toBeUndefined();
       expect(await store.get('http://a.test/p')).toBeUndefined();
       expect(await store.get('http://a.test/pp')).toBeDefined();

@@ -81,9 +81,10 @@ const cacheDefaults = {
 const cacheSchema = z.preprocess(
   (v) => (v === false ? { store: 'off' } : v === true ? {} : v),
   z.object({
-    /** memory (in-process LRU), redis://host:port[/db] (shared by several Porticos), or off. */
-    store: z.string().refine((v) => v === 'memory' || v === 'off' || /^rediss?:\/\/[^/]+(\/\d+)?\/?$/.test(v),
-      { message: 'expected memory, off or redis://HOST:PORT[/DB]' }).default('memory'),
+    /** memory (in-process LRU), redis://host:port[/db] or redis-cluster://host:port,… (shared by Porticos), or off. */
+    store: z.string().refine((v) => v === 'memory' || v === 'off' || /^rediss?:\/\/[^/,]+(\/\d+)?\/?$/.test(v)
+      || /^rediss?-cluster:\/\/[^/]+\/?$/.test(v),
+    { message: 'expected memory, off, redis://HOST:PORT[/DB] or redis-cluster://HOST:PORT[,HOST:PORT…]' }).default('memory'),
     /** Larger responses stream through uncached (never buffered). */
     maxObjectBytes: bytes(cacheDefaults.maxObjectBytes),
     /** Budget of the memory store (LRU eviction beyond it). */

@@ -12,9 +12,19 @@ export interface HeadRecord {
   size: number;
 }
 
-/** Chunk keys share the entry key as prefix, so purging a URL's or a host's prefix removes its bodies too. */
+/**
+ * Chunk keys share the entry key as prefix, so purging a URL's or a host's prefix removes its bodies too. The `{id}`
+ * hash tag puts all chunks of one write in one Redis Cluster slot, so a single MGET reads them.
+ */
 export function chunkKey(key: string, id: string, index: number): string {
-  return `${key}#~body:${id}:${index}`;
+  return `${key}#~body:{${id}}:${index}`;
+}
+
+/** `redis-cluster://h1:p1,h2:p2` → seed node URLs; undefined for a single-node `redis://` URL. */
+export function clusterSeeds(url: string): string[] | undefined {
+  const m = /^redis(s?)-cluster:\/\/(.+?)\/?$/.exec(url);
+  if (!m) return undefined;
+  return (m[2] as string).split(',').map((hostPort) => `redis${m[1]}://${hostPort.trim()}`);
 }
 
 /** A view of the body as Buffers of at most chunkBytes, without copying (never Uint8Array through keyv's JSON). */

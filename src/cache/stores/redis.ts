@@ -5,11 +5,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { Breaker } from '../breaker.js';
 import type { CacheEntry, CacheStore, PurgeScope } from '../store.js';
-import { chunkKey, fromRecord, globEscape, splitBody, toRecord, type HeadRecord } from './redis-codec.js';
+import { chunkKey, clusterSeeds, fromRecord, globEscape, splitBody, toRecord, type HeadRecord } from './redis-codec.js';
 import { withTimeout } from './timeout.js';
 
 export interface RedisStoreOptions {
-  /** redis://host:port[/db] (a single node; see README for Cluster). */
+  /** redis://host:port[/db] for one node, redis-cluster://host:port[,host:port…] for a Redis Cluster. */
   readonly url: string;
   /** Prefix of every key, e.g. `portico-cache:`; tests use a random one. */
   readonly namespace: string;
@@ -30,7 +30,12 @@ export interface RedisStoreOptions {
 /** The Buffer-mapped view of the client (RESP blob strings come back as Buffers: 36 is RESP_TYPES.BLOB_STRING). */
 type RawClient = { get(k: string): Promise<unknown>; mGet(k: string[]): Promise<unknown[]>; set(k: string, v: Buffer, o: { PX: number }): Promise<unknown> };
 interface PlainClient {
-  isReady: boolean;
+  /** Single-node clients; cluster clients only have isOpen. */
+  isReady?: boolean;
+  isOpen: boolean;
+  /** Cluster clients: the masters, each scanned on its own. */
+  masters?: unknown[];
+  nodeClient?(master: unknown): PlainClient | Promise<PlainClient>;
   withTypeMapping(m: Record<number, unknown>): unknown;
   scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
   unlink(keys: string[]): Promise<number>;
@@ -55,10 +60,7 @@ export class RedisCacheStore implements CacheStore {
   private raw: RawClient | undefined;
 
   constructor(private readonly opts: RedisStoreOptions) {
-    this.adapter = new KeyvRedis<HeadRecord>({
-      url: opts.url, disableOfflineQueue: true, pingInterval: 1000,
-      socket: { connectTimeout: 500, socketTimeout: 2000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 2000) },
-    }, { throwOnErrors: true, throwOnConnectError: false });
+    this.adapter = new KeyvRedis<HeadRecord>(connectOptions(opts.url), { throwOnErrors: true, throwOnConnectError: false });
     // namespace: undefined explicitly: otherwise Keyv hands its default 'keyv' to the adapter, which then stores every
     // head as `keyv::<namespace><key>`, out of reach of purges by namespace (LIBRARIES §3.1).
     this.kv = new Keyv<HeadRecord>({ store: this.adapter, useKeyPrefix: false, namespace: undefined, throwOnErrors: true });
@@ -94,14 +96,17 @@ export class RedisCacheStore implements CacheStore {
     return this.guarded('delete', async () => { await this.kv.delete(this.ns(key)); }, undefined);
   }
 
-  /** SCAN (on the plain client: a Buffer-mapped one never ends the cursor loop) + UNLINK in batches. */
+  /**
+   * SCAN (on the plain client: a Buffer-mapped one never ends the cursor loop) + UNLINK. A cluster is scanned master by
+   * master, and keys are unlinked one by one there (a multi-key UNLINK across slots is a CROSSSLOT error).
+   */
   purge(scope: PurgeScope): Promise<number> {
     return this.guarded('purge', async () => {
       const match = `${globEscape(this.opts.namespace)}${scope.kind === 'all' ? '' : globEscape(scope.prefix)}*`;
+      const root = this.client();
+      if (!root.masters || !root.nodeClient) return scanUnlink(root, match, false);
       let n = 0;
-      for await (const keys of this.client().scanIterator({ MATCH: match, COUNT: 1000 })) {
-        if (keys.length > 0) n += await this.client().unlink(keys);
-      }
+      for (const master of root.masters) n += await scanUnlink(await root.nodeClient(master), match, true);
       return n;
     }, 0, this.opts.purgeTimeoutMs);
   }
@@ -113,7 +118,7 @@ export class RedisCacheStore implements CacheStore {
   /** Waits (bounded) for the first connection; true when the client is ready. */
   async ready(timeoutMs: number): Promise<boolean> {
     await withTimeout(this.connecting, timeoutMs).catch(() => undefined);
-    return this.client().isReady;
+    return this.isReady();
   }
 
   async close(): Promise<void> {
@@ -129,7 +134,7 @@ export class RedisCacheStore implements CacheStore {
   private async guarded<T>(name: string, op: () => Promise<T>, fallback: T, ms = this.opts.opTimeoutMs): Promise<T> {
     if (!this.breaker.allow(this.opts.clock.monotonic())) return fallback;
     try {
-      if (!this.client().isReady) throw new Error('redis client is not connected');
+      if (!this.isReady()) throw new Error('redis client is not connected');
       const value = await withTimeout(op(), ms);
       if (this.breaker.success() === 'closed') this.opts.log.warn({ store: 'redis' }, 'cache store reachable again; caching resumes');
       return value;
@@ -139,6 +144,11 @@ export class RedisCacheStore implements CacheStore {
       }
       return fallback;
     }
+  }
+
+  private isReady(): boolean {
+    const c = this.client();
+    return c.isReady ?? c.isOpen;
   }
 
   /** The budget of an operation that moves `bytes` of body. */
@@ -159,4 +169,23 @@ export class RedisCacheStore implements CacheStore {
     this.raw ??= this.client().withTypeMapping({ 36: Buffer }) as RawClient;
     return this.raw;
   }
+}
+
+const SOCKET = { connectTimeout: 500, socketTimeout: 2000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 2000) };
+
+/** Client options per LIBRARIES §3.4 (no offline queue, bounded connect/socket, backoff), single node or cluster. */
+function connectOptions(url: string): ConstructorParameters<typeof KeyvRedis>[0] {
+  const seeds = clusterSeeds(url);
+  if (!seeds) return { url, disableOfflineQueue: true, pingInterval: 1000, socket: SOCKET };
+  return { rootNodes: seeds.map((u) => ({ url: u })), defaults: { disableOfflineQueue: true, socket: SOCKET } };
+}
+
+async function scanUnlink(client: PlainClient, match: string, oneByOne: boolean): Promise<number> {
+  let n = 0;
+  for await (const keys of client.scanIterator({ MATCH: match, COUNT: 1000 })) {
+    if (keys.length === 0) continue;
+    if (!oneByOne) n += await client.unlink(keys);
+    else for (const k of keys) n += await client.unlink([k]);
+  }
+  return n;
 }

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeCacheStore, entry } from '../../conformance/cache-store.js';
+import { redisMode, redisStore } from '../../helpers/redis.js';
+import { spawnCluster, type TestCluster } from '../../helpers/redis-cluster.js';
+import { clusterSeeds } from '../../../src/cache/stores/redis-codec.js';
+
+// A cluster needs redis-server itself, which the single-node Redis tests also need: same run / skip / fail rule.
+const mode = await redisMode();
+
+describe('redis-cluster:// URLs', () => {
+  it.each([
+    ['redis-cluster://a:7000,b:7001', ['redis://a:7000', 'redis://b:7001']],
+    ['rediss-cluster://a:7000/', ['rediss://a:7000']],
+    ['redis://a:6379/0', undefined],
+  ])('%s', (url, seeds) => expect(clusterSeeds(url)).toEqual(seeds));
+});
+
+describe.runIf(mode === 'run')('Redis Cluster store', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => { cluster = await spawnCluster(); }, 20_000);
+  afterAll(async () => { await cluster.stop(); });
+
+  describeCacheStore('redis cluster (3 masters)', async () => {
+    const store = redisStore({ url: cluster.url, opTimeoutMs: 1000 });
+    expect(await store.ready(3000)).toBe(true);
+    return {
+      store,
+      advance: (ms) => new Promise((r) => setTimeout(r, ms)),
+      cleanup: async () => { await store.purge({ kind: 'all' }); await store.close(); },
+    };
+  }, { ttlStepMs: 150 });
+
+  it('spreads entries over the masters and reads multi-chunk bodies with one MGET per entry', async () => {
+    const store = redisStore({ url: cluster.url, opTimeoutMs: 1000, chunkBytes: 1000 });
+    try {
+      await store.ready(3000);
+      for (let i = 0; i < 20; i++) await store.set(`http://h${i}.test/x`, entry(new Uint8Array(4500).fill(i)), 60_000);
+      for (let i = 0; i < 20; i++) expect((await store.get(`http://h${i}.test/x`))?.body[4499]).toBe(i);
+      expect(store.available()).toBe(true);
+      expect(await store.purge({ kind: 'all' })).toBe(20 * 6); // 20 heads + 20 × 5 chunks
+    } finally {
+      await store.close();
+    }
+  });
+});

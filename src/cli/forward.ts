@@ -37,7 +37,7 @@ export function forwardCommand(): Command {
     .option('--rules <dir>', 'content policy folder: *.yaml rules and lists/NAME.txt categories (default ./rules)')
     .option('--policy-report-only', 'log policy blocks but let every request pass')
     .option('--anonymize <profile>', 'default header anonymization: strict|standard|off (default standard)')
-    .option('--cache <store>', 'HTTP cache store: memory (default) | redis://HOST:PORT[/DB] | off')
+    .option('--cache <store>', 'HTTP cache store: memory (default) | redis://HOST:PORT[/DB] | redis-cluster://H:P,H:P | off')
     .option('--no-cache', 'disable the HTTP cache')
     .option('--cache-max-object <bytes>', 'larger responses stream through uncached (default 8388608)')
     .option('--cache-max-memory <bytes>', 'memory store budget, LRU beyond it (default 268435456)')

@@ -155,6 +155,26 @@ describe('cache through the forward proxy (memory store)', () => {
     expect(new Set(replies.map((r) => r.body.toString()))).toEqual(new Set(['once 1']));
   });
 
+  it('coalescing waits are bounded: when the first miss is slow, the others go to the origin after coalesceWaitMs', async () => {
+    const quick = await startTestProxy({ cache: { store: 'memory', coalesceWaitMs: 200 } });
+    try {
+      const p = path('slow-leader');
+      origin.route(p, (_req, res, n) => {
+        const delay = n === 1 ? 3000 : 0;
+        setTimeout(() => res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`n${n}`), delay);
+      });
+      const leader = viaProxy(quick.url, origin.url + p);
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      const followers = await Promise.all(Array.from({ length: 3 }, () => viaProxy(quick.url, origin.url + p)));
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(followers.every((f) => f.status === 200)).toBe(true);
+      expect((await leader).body.toString()).toBe('n1');
+    } finally {
+      await quick.close(100);
+    }
+  });
+
   it('streams bodies over maxObjectBytes through uncached, complete', async () => {
     const p = path('big');
     const big = Buffer.alloc(200 * 1024, 7);

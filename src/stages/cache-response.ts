@@ -99,7 +99,10 @@ export function storePlan(method: string, res: ResponseHead, requestHeaders: Raw
   const length = Number(getHeader(res.headers, 'content-length') ?? NaN);
   if (length > rt.cfg.maxObjectBytes) return { reason: 'too large' };
   const names = varyNames(res.headers);
-  const head: ResponseHead = { status: res.status, headers: storedHeaders(res.headers, responseCc), ...(res.reason ? { reason: res.reason } : {}) };
+  const headers = storedHeaders(res.headers, responseCc);
+  // RFC 9110 §6.6.1: a cache that stores a response without Date records when it was received.
+  const dated: RawHeaders = getHeader(headers, 'date') === undefined ? [...headers, ['Date', new Date(now).toUTCString()]] : headers;
+  const head: ResponseHead = { status: res.status, headers: dated, ...(res.reason ? { reason: res.reason } : {}) };
   return { entry: { head, requestTime, responseTime: now, vary: names === '*' ? [] : selectingHeaders(names, requestHeaders) }, ttlMs };
 }
 

@@ -79,6 +79,15 @@ describe('cache stage over an injected clock (no sockets)', () => {
     await h.close();
   });
 
+  it('a stored response without Date gets one (RFC 9110 §6.6.1), from the injected clock', async () => {
+    const h = harness((_f, n) => ({ head: { status: 200, headers: [['Cache-Control', 'max-age=60']] }, body: `v${n}` }));
+    await h.get();
+    h.advance(5000);
+    const hit = await h.get();
+    expect([hit.text, hit.header('date'), hit.header('age')]).toEqual(['v1', new Date(T0).toUTCString(), '5']);
+    await h.close();
+  });
+
   it('request max-age=0 forces revalidation; an entry without validators is fetched again', async () => {
     const h = harness(ok([['Cache-Control', 'max-age=60']]));
     await h.get();

@@ -5,7 +5,8 @@ import type { Clock } from '../core/clock.js';
 import { errorResponse } from '../core/error-page.js';
 import { ProxyError } from '../core/errors.js';
 import { getHeader, setHeader } from '../core/headers.js';
-import { CONTINUE, type Stage } from '../core/stage.js';
+import type { Flow } from '../core/flow.js';
+import { CONTINUE, type Stage, type Verdict } from '../core/stage.js';
 import { loadHtpasswd, verifyPassword, type PasswordHash } from './htpasswd.js';
 
 export { hashPasswordScrypt } from './htpasswd.js';
@@ -22,6 +23,8 @@ export type AccessResult = { ok: true; user?: string } | { ok: false; code: 'FOR
 
 export interface AccessControl {
   readonly realm: string;
+  /** True when clients must authenticate (an auth file is configured). */
+  readonly requiresAuth: boolean;
   /** The address check alone (for paths that must refuse before reading credentials). */
   clientAllowed(clientIp: string): boolean;
   /** Address, then credentials; shared by plain requests, CONNECT and upgrades. */
@@ -31,6 +34,7 @@ export interface AccessControl {
 /** Successful verifications are remembered this long, so bcrypt's deliberate slowness is paid once per client. */
 const VERIFIED_TTL_MS = 5 * 60_000;
 const VERIFIED_MAX = 1024;
+const CLIENT_MEMO_MAX = 4096;
 
 /** Compiles the client list and loads the password file once; a bad entry fails startup with its location. */
 export async function createAccessControl(cfg: AccessConfig, deps: { clock: Clock }): Promise<AccessControl> {
@@ -40,10 +44,18 @@ export async function createAccessControl(cfg: AccessConfig, deps: { clock: Cloc
   const verified = new LRUCache<string, string>({
     max: VERIFIED_MAX, ttl: VERIFIED_TTL_MS, perf: { now: () => deps.clock.monotonic() },
   });
+  // BlockList.check builds a SocketAddress per call; an office has few client addresses, so answers are memoised
+  // (bounded: the memo is dropped whole when it fills, e.g. under a scan from many addresses).
+  const memo = new Map<string, boolean>();
   const clientAllowed = (ip: string): boolean => {
+    const known = memo.get(ip);
+    if (known !== undefined) return known;
     const addr = normaliseClientIp(ip);
     const family = isIP(addr);
-    return family !== 0 && clients.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+    const allowed = family !== 0 && clients.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+    if (memo.size >= CLIENT_MEMO_MAX) memo.clear();
+    memo.set(ip, allowed);
+    return allowed;
   };
   const check = async (ip: string, header: string | undefined): Promise<AccessResult> => {
     if (!clientAllowed(ip)) return { ok: false, code: 'FORBIDDEN_CLIENT' };
@@ -57,7 +69,7 @@ export async function createAccessControl(cfg: AccessConfig, deps: { clock: Cloc
     verified.set(key, user);
     return { ok: true, user };
   };
-  return { realm: cfg.realm, clientAllowed, check };
+  return { realm: cfg.realm, requiresAuth: users !== undefined, clientAllowed, check };
 }
 
 /** Sets flow.client.user, or answers 403 (address) / 407 with our realm's challenge (credentials). */
@@ -65,25 +77,32 @@ export function accessStage(control: AccessControl): Stage {
   const challenge = `Basic realm="${control.realm.replace(/["\\]/g, '\\$&')}", charset="UTF-8"`;
   return {
     name: 'access',
-    async onRequest(flow) {
+    onRequest(flow) {
       // Requests inside a CONNECT tunnel carry no Proxy-Authorization: the CONNECT itself was authorised.
       if (flow.notes.tunnel !== undefined) return CONTINUE;
-      const result = await control.check(flow.client.ip, getHeader(flow.request.headers, 'proxy-authorization'));
-      if (result.ok) {
-        if (result.user !== undefined) flow.client.user = result.user;
-        return CONTINUE;
-      }
-      const auth = result.code === 'PROXY_AUTH_REQUIRED';
-      const error = auth
-        ? new ProxyError('PROXY_AUTH_REQUIRED', 'this proxy requires a user name and password')
-        : new ProxyError('FORBIDDEN_CLIENT', `client ${flow.client.ip} is not allowed to use this proxy`);
-      flow.error = error;
-      const page = errorResponse(error, flow);
-      // errorResponse adds a fixed realm; the configured one replaces it.
-      const headers = auth ? setHeader(page.head.headers, 'Proxy-Authenticate', challenge) : page.head.headers;
-      return { kind: 'reply', head: { ...page.head, headers }, body: page.body };
+      // Without an auth file the decision is synchronous: no promise per request on the hot path.
+      if (!control.requiresAuth) return control.clientAllowed(flow.client.ip) ? CONTINUE : refuse(flow, 'FORBIDDEN_CLIENT', challenge);
+      return control.check(flow.client.ip, getHeader(flow.request.headers, 'proxy-authorization'))
+        .then((result) => (result.ok ? accept(flow, result.user) : refuse(flow, result.code, challenge)));
     },
   };
+}
+
+function accept(flow: Flow, user: string | undefined): Verdict {
+  if (user !== undefined) flow.client.user = user;
+  return CONTINUE;
+}
+
+function refuse(flow: Flow, code: 'FORBIDDEN_CLIENT' | 'PROXY_AUTH_REQUIRED', challenge: string): Verdict {
+  const auth = code === 'PROXY_AUTH_REQUIRED';
+  const error = auth
+    ? new ProxyError('PROXY_AUTH_REQUIRED', 'this proxy requires a user name and password')
+    : new ProxyError('FORBIDDEN_CLIENT', `client ${flow.client.ip} is not allowed to use this proxy`);
+  flow.error = error;
+  const page = errorResponse(error, flow);
+  // errorResponse adds a fixed realm; the configured one replaces it.
+  const headers = auth ? setHeader(page.head.headers, 'Proxy-Authenticate', challenge) : page.head.headers;
+  return { kind: 'reply', head: { ...page.head, headers }, body: page.body };
 }
 
 /** Basic credentials → the user name when the password matches; undefined for anything else. */

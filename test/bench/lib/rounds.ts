@@ -4,6 +4,7 @@
  */
 import { cpuSeconds } from './cpu.js';
 import type { LoadResult } from './load-result.js';
+import type { QuietGate } from './quiet.js';
 import { fmt } from './table.js';
 import { max, median, pairedRatio, sum } from './stats.js';
 
@@ -23,14 +24,16 @@ export interface RowRuns {
   readonly proxyCpuUsPerReq: number[];
   /** Proxy CPU use during the run, % of one core. */
   readonly proxyCpuPercent: number[];
+  /** Host CPU busy just before the run (% of one core): other jobs on the shared machine. */
+  readonly otherCpuBefore: number[];
   /** Why the row was not measured (its warm-up got no 2xx response). */
   skipped?: string;
 }
 
-export interface RoundPlan { rounds: number; durationSec: number; warmupSec: number; label: string }
+export interface RoundPlan { rounds: number; durationSec: number; warmupSec: number; label: string; quiet: QuietGate }
 
 export async function runRounds(plan: RoundPlan, rows: readonly Row[], originCount: () => Promise<number>): Promise<RowRuns[]> {
-  const out: RowRuns[] = rows.map((r) => ({ name: r.name, runs: [], originPerResponse: [], proxyCpuUsPerReq: [], proxyCpuPercent: [] }));
+  const out: RowRuns[] = rows.map((r) => ({ name: r.name, runs: [], originPerResponse: [], proxyCpuUsPerReq: [], proxyCpuPercent: [], otherCpuBefore: [] }));
   for (const [i, row] of rows.entries()) {
     const w = await row.run(plan.warmupSec);
     console.error(`[${plan.label}] warm-up ${row.name}: ${fmt(w.reqPerSec, 0)} req/s, errors ${w.errors}, non-2xx ${w.non2xx}`);
@@ -39,6 +42,7 @@ export async function runRounds(plan: RoundPlan, rows: readonly Row[], originCou
   for (let round = 1; round <= plan.rounds; round++) {
     for (const [i, row] of rows.entries()) {
       if (out[i]!.skipped) continue;
+      out[i]!.otherCpuBefore.push(await plan.quiet.wait(plan.label));
       const before = await originCount();
       const cpuBefore = cpuSeconds(row.proxyPid);
       const result = await row.run(plan.durationSec);
@@ -68,6 +72,7 @@ export interface RowSummary {
   originPerResponse: number;
   proxyCpuPercent: number;
   proxyCpuUsPerReq: number;
+  otherCpuMax: number;
   minReqPerSec: number;
   maxReqPerSec: number;
   runs: LoadResult[];
@@ -91,6 +96,7 @@ export function summarize(rows: readonly RowRuns[], baseline = rows[0]?.name): R
     originPerResponse: median(r.originPerResponse),
     proxyCpuPercent: median(r.proxyCpuPercent),
     proxyCpuUsPerReq: median(r.proxyCpuUsPerReq),
+    otherCpuMax: max(r.otherCpuBefore),
     minReqPerSec: Math.min(...rps(r)),
     maxReqPerSec: max(rps(r)),
     runs: r.runs,
@@ -98,10 +104,10 @@ export function summarize(rows: readonly RowRuns[], baseline = rows[0]?.name): R
   }));
 }
 
-export const SUMMARY_HEADERS = ['load', 'row', 'req/s', '×direct', 'p50 ms', 'p99 ms', 'p99 ×direct', 'errors', 'non-2xx', 'proxy CPU %', 'proxy µs CPU/req', 'origin req/resp', 'req/s min–max'];
+export const SUMMARY_HEADERS = ['load', 'row', 'req/s', '×direct', 'p50 ms', 'p99 ms', 'p99 ×direct', 'errors', 'non-2xx', 'proxy CPU %', 'proxy µs CPU/req', 'origin req/resp', 'other CPU % before (max)', 'req/s min–max'];
 
 export function summaryCells(load: string, s: RowSummary): (string | number)[] {
-  if (s.skipped) return [load, `${s.row} (not measured: ${s.skipped})`, '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', '–'];
+  if (s.skipped) return [load, `${s.row} (not measured: ${s.skipped})`, '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', '–'];
   return [load, s.row, fmt(s.reqPerSec, 0), fmt(s.ratio, 2), fmt(s.p50Ms), fmt(s.p99Ms), fmt(s.p99Ratio, 2), s.errors, s.non2xx,
-    fmt(s.proxyCpuPercent, 0), fmt(s.proxyCpuUsPerReq, 0), fmt(s.originPerResponse, 2), `${fmt(s.minReqPerSec, 0)}–${fmt(s.maxReqPerSec, 0)}`];
+    fmt(s.proxyCpuPercent, 0), fmt(s.proxyCpuUsPerReq, 0), fmt(s.originPerResponse, 2), fmt(s.otherCpuMax, 0), `${fmt(s.minReqPerSec, 0)}–${fmt(s.maxReqPerSec, 0)}`];
 }

@@ -50,6 +50,7 @@ export async function runCerts(ctx: ScenarioContext): Promise<ScenarioReport> {
       for (const phase of phases) {
         const args: TunnelArgs = { proxyPort: proxy.port, originPort: origin.port, caFile: phase.direct ? pki.caFile : caFile, names: phase.names(run), concurrency: phase.concurrency, ...(phase.direct ? { direct: true } : {}) };
         const [cmd, argv] = tsNode('clients/new-tunnels.ts', [JSON.stringify(args)]);
+        await ctx.quiet.wait('certs');
         loop.disable();
         // The window opens at the client's START line, after its boot, so the child's start-up is not counted.
         const r = await runForResult<TunnelResult>(`tunnels ${phase.name}`, cmd, argv, 120_000, (line) => {

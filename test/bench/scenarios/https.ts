@@ -39,7 +39,7 @@ export async function runHttps(ctx: ScenarioContext, which: { mitm: boolean; con
     const target = `https://127.0.0.1:${origin.port}/1k`;
     const connectPorts = [443, origin.port];
     const connections = options.connections;
-    const clientWarmup = options.quick ? 0.5 : 1;
+    const clientWarmup = 0.5;
     const rows: Row[] = [undiciRow('direct (https)', { target, caFile: pki.caFile, connections }, clientWarmup)];
     if (which.mitm) {
       const certs = join(dir, 'portico-certs');
@@ -54,7 +54,7 @@ export async function runHttps(ctx: ScenarioContext, which: { mitm: boolean; con
       rows.push(undiciRow('portico blind CONNECT', { target, proxy: p.url, caFile: pki.caFile, connections }, clientWarmup, p));
     }
     const label = [which.mitm ? 'mitm' : '', which.connect ? 'connect' : ''].filter(Boolean).join('+');
-    const runs = await runRounds({ label, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec }, rows, origin.count);
+    const runs = await runRounds({ label, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec, quiet: ctx.quiet }, rows, origin.count);
     const summary = summarize(runs);
     const markdown = [
       '### mitm / connect: HTTPS keep-alive through Portico (TLS interception, blind tunnel) vs direct',

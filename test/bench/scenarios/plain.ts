@@ -48,7 +48,7 @@ export async function runPlain(ctx: ScenarioContext): Promise<ScenarioReport> {
         autocannonRow('portico', warn.url, `${originUrl}${path}`, options.connections, warn),
         ...(withInfo ? [autocannonRow('portico, per-flow log on (info)', info.url, `${originUrl}${path}`, options.connections, info)] : []),
       ];
-      const runs = await runRounds({ label: `plain ${load}`, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec }, rows, origin.count);
+      const runs = await runRounds({ label: `plain ${load}`, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec, quiet: ctx.quiet }, rows, origin.count);
       const summary = summarize(runs);
       data[load] = summary;
       tableRows.push(...summary.map((s) => summaryCells(load, s)));

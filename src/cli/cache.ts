@@ -1,29 +1,15 @@
 import { Command } from 'commander';
 import pino from 'pino';
-import { primaryKey } from '../cache/key.js';
-import { hostScopes, urlScopes, type PurgeScope } from '../cache/store.js';
+import { purgePlan as planFor, runPurge, type PurgePlan } from '../cache/purge.js';
 import { createRedisStore } from '../cache/stores/redis.js';
 import { systemClock } from '../core/clock.js';
 import { loadForwardConfig } from './forward.js';
 
 export interface PurgeFlags { host?: string; all?: boolean; cache?: string; config?: string }
-export interface PurgePlan { keys: string[]; scopes: PurgeScope[]; what: string }
 
-/** Pure: what `portico cache purge URL|--host H|--all` removes, or a usage error. */
+/** The CLI's view of cache/purge.ts purgePlan: URL argument plus --host / --all. */
 export function purgePlan(url: string | undefined, flags: PurgeFlags): PurgePlan | string {
-  const given = [url !== undefined, flags.host !== undefined, flags.all === true].filter(Boolean).length;
-  if (given !== 1) return 'give exactly one of URL, --host HOST or --all';
-  if (flags.all) return { keys: [], scopes: [{ kind: 'all' }], what: 'every entry' };
-  if (flags.host !== undefined) return { keys: [], scopes: hostScopes(flags.host), what: `every entry of ${flags.host}` };
-  let parsed: URL;
-  try {
-    parsed = new URL(url as string);
-  } catch {
-    return `not an absolute URL: ${url}`;
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `not an http(s) URL: ${url}`;
-  const scopes = urlScopes(primaryKey(parsed));
-  return { keys: [scopes.key], scopes: [scopes.variants], what: primaryKey(parsed) };
+  return planFor({ url, host: flags.host, all: flags.all });
 }
 
 export function cacheCommand(): Command {
@@ -66,12 +52,7 @@ async function purge(url: string | undefined, flags: PurgeFlags): Promise<number
       process.stderr.write(`portico cache purge: cannot reach ${config.store}\n`);
       return 1;
     }
-    let n = 0;
-    for (const key of plan.keys) {
-      if ((await store.get(key)) !== undefined) n++;
-      await store.delete(key);
-    }
-    for (const scope of plan.scopes) n += await store.purge(scope);
+    const n = await runPurge(store, plan);
     process.stdout.write(`purged ${plan.what}: ${n} stored key${n === 1 ? '' : 's'} removed\n`);
     return 0;
   } finally {

@@ -12,6 +12,7 @@ import type { Stage, Upstream } from '../core/stage.js';
 import { accessStage, createAccessControl } from '../stages/access.js';
 import { forwardedStage } from '../stages/forwarded.js';
 import { createCacheStage } from '../stages/cache-setup.js';
+import type { PurgePlan } from '../cache/purge.js';
 import { caPageRoutes } from './ca-page.js';
 import { ensureCa, loadCa, type CaMaterial } from '../tls/ca.js';
 import { CertificateIssuer } from '../tls/issuer.js';
@@ -39,6 +40,8 @@ export interface ForwardProxy {
   readonly ca: CaMaterial | undefined;
   /** Reloads the rules folder (SIGHUP); the old policy stays when a file is broken. */
   reloadPolicy(): Promise<boolean>;
+  /** Removes cache entries (cache/purge.ts purgePlan); what the admin endpoint's purge call will use. 0 when off. */
+  purgeCache(plan: PurgePlan): Promise<number>;
   /** Stop accepting, let in-flight exchanges finish within graceMs, then close everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -58,7 +61,7 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
     : createOriginUpstream(config.upstream, { guard, clock });
   const content = await createContentPolicy(config, { log, bus, clock });
   const cache = await createCacheStage(config.cache, { clock, log, upstream });
-  const stages: Stage[] = [accessStage(access), ...content.stages, ...(cache ? [cache] : []), forwardedStage({ via: config.via })];
+  const stages: Stage[] = [accessStage(access), ...content.stages, ...(cache ? [cache.stage] : []), forwardedStage({ via: config.via })];
   const pipeline = new Pipeline(stages, upstream, { clock, log }, bus);
   const ca = config.mitm.enabled ? await ensureCa(config.certs) : await loadCa(config.certs).catch(() => undefined);
   for (const warning of ca?.warnings ?? []) log.warn({ certs: config.certs }, warning);
@@ -113,6 +116,7 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
   for (const s of [server, tlsServer, plainServer]) s.on('request', onRequest);
   return {
     host: config.listen.host, port, url: `http://${authority}`, bus, ca, reloadPolicy: () => content.source.reload('SIGHUP'),
+    purgeCache: (plan) => cache?.purge(plan) ?? Promise.resolve(0),
     close: (graceMs = config.shutdown.graceMs) => {
       content.source.close();
       return shutdown({ server, tlsServer, plainServer, drain, blindTunnels, interceptedTunnels, pipeline }, graceMs);

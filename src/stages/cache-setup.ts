@@ -3,6 +3,7 @@ import type { ForwardConfig } from '../config/schema.js';
 import { createMemoryStore } from '../cache/stores/memory.js';
 import { createRedisStore } from '../cache/stores/redis.js';
 import type { CacheStore } from '../cache/store.js';
+import { runPurge, type PurgePlan } from '../cache/purge.js';
 import type { Clock } from '../core/clock.js';
 import type { Flow, RequestHead } from '../core/flow.js';
 import type { Stage, Upstream } from '../core/stage.js';
@@ -24,15 +25,22 @@ export async function createCacheStore(cfg: CacheConfig, deps: { clock: Clock; l
   return store;
 }
 
-/** The cache stage for a mode's pipeline, or undefined when the cache is off. */
-export async function createCacheStage(cfg: CacheConfig, deps: { clock: Clock; log: Logger; upstream: Upstream }): Promise<Stage | undefined> {
+/** A mode's cache: its pipeline stage, and the purge the admin endpoint (and tests) call on the running proxy. */
+export interface CacheHandle {
+  readonly stage: Stage;
+  purge(plan: PurgePlan): Promise<number>;
+}
+
+/** The cache for a mode's pipeline, or undefined when the cache is off. */
+export async function createCacheStage(cfg: CacheConfig, deps: { clock: Clock; log: Logger; upstream: Upstream }): Promise<CacheHandle | undefined> {
   const store = await createCacheStore(cfg, deps);
   if (!store) return undefined;
-  return cacheStage({
+  const stage = cacheStage({
     maxObjectBytes: cfg.maxObjectBytes, cacheStatus: cfg.cacheStatus, statusName: cfg.statusName,
     coalesceWaitMs: cfg.coalesceWaitMs, keepForRevalidationMs: cfg.keepForRevalidationMs,
     heuristicMaxMs: cfg.heuristicMaxMs, ttlCapMs: cfg.defaultTtlCapMs,
   }, { store, clock: deps.clock, log: deps.log, fetch: backgroundFetch(deps.upstream, deps.clock, deps.log) });
+  return { stage, purge: (plan) => runPurge(store, plan) };
 }
 
 /** Sends a refresh through the mode's upstream as a flow of its own (never reaches the client or the event bus). */

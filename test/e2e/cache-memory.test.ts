@@ -3,6 +3,7 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { startCountingOrigin, viaProxy, fixed, type CountingOrigin } from '../helpers/cache-origin.js';
 import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
 import type { ProxyEvent } from '../../src/core/events.js';
+import { purgePlan } from '../../src/cache/purge.js';
 
 let origin: CountingOrigin;
 let proxy: TestProxy;
@@ -173,6 +174,27 @@ describe('cache through the forward proxy (memory store)', () => {
     } finally {
       await quick.close(100);
     }
+  });
+
+  it('the running proxy purges its memory store by URL (with variants) and by host', async () => {
+    const p = path('purge');
+    const q = path('purge-other');
+    origin.route(p, fixed({ 'Cache-Control': 'max-age=60', Vary: 'Accept' }));
+    origin.route(q, fixed({ 'Cache-Control': 'max-age=60' }));
+    for (const accept of ['a/b', 'c/d']) await viaProxy(proxy.url, origin.url + p, { headers: { Accept: accept } });
+    await viaProxy(proxy.url, origin.url + q);
+    await new Promise((r) => setTimeout(r, 20));
+    const plan = purgePlan({ url: origin.url + p });
+    if (typeof plan === 'string') throw new Error(plan);
+    expect(await proxy.purgeCache(plan)).toBeGreaterThanOrEqual(3); // the Vary record and two variants
+    await viaProxy(proxy.url, origin.url + p, { headers: { Accept: 'a/b' } });
+    await viaProxy(proxy.url, origin.url + q);
+    expect([origin.hits(p), origin.hits(q)]).toEqual([3, 1]);
+    const host = purgePlan({ host: '127.0.0.1' });
+    if (typeof host === 'string') throw new Error(host);
+    await proxy.purgeCache(host);
+    await viaProxy(proxy.url, origin.url + q);
+    expect(origin.hits(q)).toBe(2);
   });
 
   it('streams bodies over maxObjectBytes through uncached, complete', async () => {

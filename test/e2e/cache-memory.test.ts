@@ -176,6 +176,17 @@ describe('cache through the forward proxy (memory store)', () => {
     }
   });
 
+  it('stale-if-error also covers an origin that is gone (connection refused)', async () => {
+    const gone = await startCountingOrigin();
+    gone.route('/x', fixed({ 'Cache-Control': 'max-age=1, stale-if-error=60' }));
+    await viaProxy(proxy.url, `${gone.url}/x`);
+    await gone.close();
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await viaProxy(proxy.url, `${gone.url}/x`);
+    expect([r.status, r.body.toString()]).toEqual([200, 'body 1']);
+    expect(r.headers['cache-status']).toMatch(/^portico; hit; ttl=-\d+; detail=stale-if-error$/);
+  });
+
   it('the running proxy purges its memory store by URL (with variants) and by host', async () => {
     const p = path('purge');
     const q = path('purge-other');

@@ -85,6 +85,22 @@ describe('cache over Redis that is down', () => {
     }
   });
 
+  it.runIf(mode === 'run')('Redis hung (SIGSTOP): requests still succeed without waiting on it', async () => {
+    const port = await freePort();
+    const server = await spawnRedis(port);
+    const proxy = await startTestProxy({ cache: { store: `redis://127.0.0.1:${port}` } });
+    origin.route('/hung', fixed({ 'Cache-Control': 'max-age=60' }));
+    try {
+      server.kill('SIGSTOP');
+      const started = Date.now();
+      for (let i = 0; i < 5; i++) expect((await viaProxy(proxy.url, `${origin.url}/hung`)).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2000); // 5 requests, each at most one 50 ms lookup before the breaker opens
+    } finally {
+      server.kill('SIGKILL');
+      await proxy.close(100);
+    }
+  });
+
   it.runIf(mode === 'run')('Redis killed mid-run: requests keep succeeding, caching resumes when it is back', async () => {
     const port = await freePort();
     let server = await spawnRedis(port);

@@ -47,7 +47,8 @@ export function forwardCommand(): Command {
       const proxy = await startForward(config, { log });
       logFlows(proxy.bus, log);
       process.on('SIGHUP', () => void proxy.reloadPolicy());
-      process.stdout.write(`portico forward listening on ${proxy.url}${config.mitm.enabled ? ' (TLS interception on)' : ''}\n`);
+      process.stdout.write(`portico forward listening on ${proxy.url}\n`);
+      if (config.mitm.enabled) log.info({ certs: config.certs }, 'TLS interception on');
       await runUntilSignal(log, () => proxy.close());
     });
 }

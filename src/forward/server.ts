@@ -16,7 +16,7 @@ import type { PurgePlan } from '../cache/purge.js';
 import { caPageRoutes } from './ca-page.js';
 import { ensureCa, loadCa, type CaMaterial } from '../tls/ca.js';
 import { CertificateIssuer } from '../tls/issuer.js';
-import { createOriginUpstream } from '../upstream/origin.js';
+import { createOriginUpstream, upstreamSecureContext } from '../upstream/origin.js';
 import { createParentProxyUpstream } from '../upstream/parent-proxy.js';
 import { createTargetGuard } from '../upstream/target-guard.js';
 import { dialTunnel } from '../upstream/tunnel-dial.js';
@@ -28,8 +28,6 @@ import { createLocalRoutes } from './local-routes.js';
 import { createInterceptor } from './mitm.js';
 import { formatAuthority } from './target.js';
 import { createUpgradeHandler } from './upgrade.js';
-import { readFile } from 'node:fs/promises';
-import { rootCertificates } from 'node:tls';
 
 export interface ForwardProxy {
   readonly host: string;
@@ -78,10 +76,10 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
     insecureHTTPParser: false,
   };
-  const extraCa = config.upstream.ca ? await readFile(config.upstream.ca, 'utf8') : undefined;
+  const upstreamTls = upstreamSecureContext(config.upstream.ca);
   const onUpgrade = createUpgradeHandler({
     clock, log, nextId, pipeline, access, dial, tunnels: blindTunnels, idleTimeoutMs: config.tunnel.idleTimeoutMs,
-    tls: { rejectUnauthorized: !config.upstream.insecure, ...(extraCa ? { ca: [...rootCertificates, extraCa] } : {}) },
+    tls: { rejectUnauthorized: !config.upstream.insecure, secureContext: upstreamTls },
     viaToken: config.via.enabled ? config.via.pseudonym : undefined,
   });
   const tlsServer = internalServer(serverOptions, onUpgrade);

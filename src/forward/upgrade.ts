@@ -21,7 +21,7 @@ export interface UpgradeDeps {
   readonly pipeline: Pipeline;
   readonly access: AccessCheck;
   readonly dial: TunnelDialer;
-  readonly tls: Pick<ConnectionOptions, 'ca' | 'rejectUnauthorized'>;
+  readonly tls: Pick<ConnectionOptions, 'secureContext' | 'rejectUnauthorized'>;
   readonly viaToken: string | undefined;
   readonly tunnels: Set<Socket>;
   readonly idleTimeoutMs: number;

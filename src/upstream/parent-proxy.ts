@@ -3,7 +3,7 @@ import { ProxyError } from '../core/errors.js';
 import type { RawHeaders } from '../core/flow.js';
 import { exchange, upstreamHeaders } from './dispatch.js';
 import { mapUpstreamError } from './errors.js';
-import { checkedTarget, keepAlive, trustedCas, type ClosableUpstream, type OriginConfig, type UpstreamDeps } from './origin.js';
+import { checkedTarget, keepAlive, upstreamSecureContext, type ClosableUpstream, type OriginConfig, type UpstreamDeps } from './origin.js';
 
 /**
  * Sends flows through a parent proxy with undici's ProxyAgent: plain HTTP goes to the parent in absolute-form
@@ -13,7 +13,7 @@ import { checkedTarget, keepAlive, trustedCas, type ClosableUpstream, type Origi
  */
 export function createParentProxyUpstream(proxyUrl: URL, cfg: OriginConfig, deps: UpstreamDeps): ClosableUpstream {
   const parent = `${proxyUrl.hostname}:${proxyUrl.port || (proxyUrl.protocol === 'https:' ? 443 : 80)}`;
-  const ca = trustedCas(cfg.ca);
+  const secureContext = upstreamSecureContext(cfg.ca);
   const limits = {
     connections: cfg.maxConnectionsPerOrigin,
     ...keepAlive(cfg.keepAliveTimeoutMs),
@@ -25,7 +25,7 @@ export function createParentProxyUpstream(proxyUrl: URL, cfg: OriginConfig, deps
     proxyTunnel: false,
     ...limits,
     proxyTls: { timeout: cfg.connectTimeoutMs },
-    requestTls: { timeout: cfg.connectTimeoutMs, rejectUnauthorized: !cfg.insecure, ...(ca ? { ca } : {}) },
+    requestTls: { timeout: cfg.connectTimeoutMs, rejectUnauthorized: !cfg.insecure, secureContext },
     // Pools to the parent get our caps and timeouts too (undici's default factory would use its own defaults).
     factory: (origin, opts) => new Pool(origin, { ...opts, ...limits }),
   });

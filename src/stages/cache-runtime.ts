@@ -3,7 +3,7 @@ import type { CacheControl } from '../cache/cache-control.js';
 import type { Coalescer } from '../cache/coalesce.js';
 import type { FreshnessOptions } from '../cache/freshness.js';
 import type { Found } from '../cache/lookup.js';
-import type { CacheStore } from '../cache/store.js';
+import type { CacheEntry, CacheStore } from '../cache/store.js';
 import type { Clock } from '../core/clock.js';
 import type { RawHeaders, RequestHead } from '../core/flow.js';
 import type { UpstreamResponse } from '../core/stage.js';
@@ -31,6 +31,8 @@ export interface CacheStageDeps {
   readonly fetch?: BackgroundFetch;
 }
 
+export interface EntryMeta { readonly cc: CacheControl; readonly validators: boolean }
+
 /** What onRequest learned about a flow that onResponse needs. */
 export interface FlowState {
   readonly key: string;
@@ -55,4 +57,6 @@ export interface CacheRuntime {
   readonly coalescer: Coalescer;
   /** Keys with a background refresh in flight (at most one each). */
   readonly refreshing: Set<string>;
+  /** Per stored entry, what every hit would otherwise re-derive from its head (memory-store entries are reused). */
+  readonly meta: WeakMap<CacheEntry, EntryMeta>;
 }

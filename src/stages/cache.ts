@@ -12,7 +12,8 @@ import type { Flow, ResponseHead } from '../core/flow.js';
 import { CONTINUE, type Stage, type Verdict } from '../core/stage.js';
 import { onCacheResponse } from './cache-response.js';
 import { refreshInBackground } from './cache-refresh.js';
-import type { CacheRuntime, CacheStageConfig, CacheStageDeps, FlowState } from './cache-runtime.js';
+import type { CacheRuntime, CacheStageConfig, CacheStageDeps, EntryMeta, FlowState } from './cache-runtime.js';
+import type { CacheEntry } from '../cache/store.js';
 
 export type { CacheStageConfig, CacheStageDeps } from './cache-runtime.js';
 
@@ -21,7 +22,7 @@ export type { CacheStageConfig, CacheStageDeps } from './cache-runtime.js';
  * responses into the store). Every decision is a pure function in src/cache/; this file only sequences them.
  */
 export function cacheStage(cfg: CacheStageConfig, deps: CacheStageDeps): Stage {
-  const rt: CacheRuntime = { cfg, deps, coalescer: new Coalescer(cfg.coalesceWaitMs), refreshing: new Set() };
+  const rt: CacheRuntime = { cfg, deps, coalescer: new Coalescer(cfg.coalesceWaitMs), refreshing: new Set(), meta: new WeakMap() };
   const states = new WeakMap<Flow, FlowState>();
   return {
     name: 'cache',
@@ -87,7 +88,11 @@ async function coalesce(rt: CacheRuntime, state: FlowState): Promise<Found | und
 function fromEntry(flow: Flow, found: Found, state: FlowState, rt: CacheRuntime): Verdict | undefined {
   const { entry } = found;
   const now = rt.deps.clock.now();
-  const ev = evaluate({ ...entry, responseCc: parseCacheControl(entry.head.headers), requestCc: state.requestCc, hasValidators: hasValidators(entry.head) }, now, rt.cfg);
+  const meta = entryMeta(entry, rt);
+  const ev = evaluate({
+    head: entry.head, requestTime: entry.requestTime, responseTime: entry.responseTime,
+    responseCc: meta.cc, requestCc: state.requestCc, hasValidators: meta.validators,
+  }, now, rt.cfg);
   if (ev.freshness === 'fresh' || ev.freshness === 'stale-while-revalidate') {
     if (ev.freshness === 'stale-while-revalidate') refreshInBackground(flow.request, found, state.key, rt);
     flow.notes.cache = ev.stale ? 'stale' : 'hit';
@@ -101,6 +106,15 @@ function fromEntry(flow: Flow, found: Found, state: FlowState, rt: CacheRuntime)
     flow.notes.cache = 'stale';
   }
   return undefined;
+}
+
+function entryMeta(entry: CacheEntry, rt: CacheRuntime): EntryMeta {
+  let meta = rt.meta.get(entry);
+  if (!meta) {
+    meta = { cc: parseCacheControl(entry.head.headers), validators: hasValidators(entry.head) };
+    rt.meta.set(entry, meta);
+  }
+  return meta;
 }
 
 function reply(flow: Flow, found: Found, ev: Evaluation, rt: CacheRuntime, status: CacheStatusParams): Verdict {

@@ -1,19 +1,18 @@
-import { requestCacheControl } from '../cache/cache-control.js';
+import { parseCacheControl, requestCacheControl } from '../cache/cache-control.js';
 import { Coalescer } from '../cache/coalesce.js';
 import { evaluate, type Evaluation } from '../cache/freshness.js';
 import { isUnsafe } from '../cache/invalidation.js';
 import { primaryKey } from '../cache/key.js';
 import { lookup, type Found } from '../cache/lookup.js';
 import { serveEntry } from '../cache/serve.js';
+import type { CacheEntry } from '../cache/store.js';
 import { withCacheStatus, type CacheStatusParams } from '../cache/status.js';
 import { hasValidators, revalidationHeaders } from '../cache/validators.js';
-import { parseCacheControl } from '../cache/cache-control.js';
 import type { Flow, ResponseHead } from '../core/flow.js';
 import { CONTINUE, type Stage, type Verdict } from '../core/stage.js';
 import { onCacheResponse } from './cache-response.js';
 import { refreshInBackground } from './cache-refresh.js';
 import type { CacheRuntime, CacheStageConfig, CacheStageDeps, EntryMeta, FlowState } from './cache-runtime.js';
-import type { CacheEntry } from '../cache/store.js';
 
 export type { CacheStageConfig, CacheStageDeps } from './cache-runtime.js';
 
@@ -43,7 +42,9 @@ export function cacheStage(cfg: CacheStageConfig, deps: CacheStageDeps): Stage {
 async function onRequest(flow: Flow, rt: CacheRuntime, states: WeakMap<Flow, FlowState>): Promise<Verdict> {
   const req = flow.request;
   const base = { key: primaryKey(req.url), requestTime: rt.deps.clock.now(), clientHeaders: req.headers, revalidating: false };
-  if (flow.notes.bypassCache || flow.notes.policy?.action === 'bypass-cache') return bypass(flow, { ...base, requestCc: {}, invalidate: false, bypass: 'policy' }, states);
+  if (flow.notes.bypassCache || flow.notes.policy?.action === 'bypass-cache') {
+    return bypass(flow, { ...base, requestCc: {}, invalidate: false, bypass: 'policy' }, states);
+  }
   if (isUnsafe(req.method)) {
     states.set(flow, { ...base, requestCc: {}, invalidate: true });
     return CONTINUE;

@@ -19,7 +19,7 @@ export interface MemoryStoreOptions {
 export function createMemoryStore(opts: MemoryStoreOptions): CacheStore {
   const lru = new LRUCache<string, CacheEntry>({
     maxSize: opts.maxMemoryBytes,
-    maxEntrySize: opts.maxObjectBytes + 64 * 1024,
+    maxEntrySize: Math.min(opts.maxObjectBytes + 64 * 1024, opts.maxMemoryBytes), // body + head overhead, never above the budget
     sizeCalculation: (entry) => Math.max(1, entrySize(entry)),
     perf: { now: () => opts.clock.monotonic() },
     ttlResolution: 0, // read the injected clock on every check instead of caching it behind a timer

@@ -24,4 +24,12 @@ describe('memory store budget', () => {
     const alive = await Promise.all([0, 1, 2, 3, 4].map(async (i) => (await store.get(`k${i}`)) !== undefined));
     expect(alive).toEqual([false, false, true, true, true]);
   });
+
+  it('a budget smaller than the object limit still works: entries above the budget are simply not kept', async () => {
+    const clock = { now: () => 1, monotonic: () => 1e6 };
+    const store = createMemoryStore({ maxMemoryBytes: 2000, maxObjectBytes: 8 * 1024 * 1024, clock });
+    await store.set('small', entry(new Uint8Array(500)), 60_000);
+    await store.set('big', entry(new Uint8Array(5000)), 60_000);
+    expect([(await store.get('small')) !== undefined, (await store.get('big')) !== undefined]).toEqual([true, false]);
+  });
 });

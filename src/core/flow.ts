@@ -1,4 +1,5 @@
 import type { ProxyError, ProxyErrorCode } from './errors.js';
+import { captureHeaders, NO_CAPTURE, type RecordOptions } from './record-headers.js';
 
 export type Mode = 'forward' | 'reverse' | 'l4';
 /** Header fields in wire order with their original case (as mockttp keeps them). */
@@ -20,7 +21,10 @@ export interface ResponseHead {
   headers: RawHeaders;
 }
 
-/** Milliseconds on the monotonic clock; `start` also anchors `startedAt` (wall clock) on the record. */
+/**
+ * Milliseconds. start, firstByte and end are monotonic timestamps (the record makes them relative to start);
+ * dns, connect and tls are durations of the upstream connection's phases, set only on the flow that opened it.
+ */
 export interface Timings {
   start: number;
   dns?: number;
@@ -103,13 +107,16 @@ export interface FlowRecord {
   timings: { dns?: number; connect?: number; tls?: number; firstByte?: number; total?: number };
   notes: Notes;
   error?: { code: ProxyErrorCode; message: string };
+  /** Only with `log.headers: true`: lower-cased names, secrets "[REDACTED]" (core/record-headers.ts). */
+  requestHeaders?: RawHeaders;
+  responseHeaders?: RawHeaders;
 }
 
 function round(ms: number | undefined, start: number): number | undefined {
   return ms === undefined ? undefined : Math.round((ms - start) * 100) / 100;
 }
 
-export function toRecord(flow: Flow): FlowRecord {
+export function toRecord(flow: Flow, opts: RecordOptions = NO_CAPTURE): FlowRecord {
   const t = flow.timings;
   const record: FlowRecord = {
     id: flow.id,
@@ -130,5 +137,9 @@ export function toRecord(flow: Flow): FlowRecord {
   if (flow.client.user !== undefined) record.user = flow.client.user;
   if (flow.response) record.status = flow.response.status;
   if (flow.error) record.error = { code: flow.error.code, message: flow.error.message };
+  if (opts.headers) {
+    record.requestHeaders = captureHeaders(flow.request.headers, opts.redact);
+    if (flow.response) record.responseHeaders = captureHeaders(flow.response.headers, opts.redact);
+  }
   return record;
 }

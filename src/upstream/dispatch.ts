@@ -15,6 +15,8 @@ export interface ExchangeOptions {
   readonly mapError: (err: unknown) => ProxyError;
   /** Headers as undici should send them (see upstreamHeaders); ProxyAgent needs the object form. */
   readonly headers: string[] | Record<string, string | string[]>;
+  /** Told when undici is about to write this flow's request on a connection (connection-timings.ts). */
+  readonly onConnect?: (flow: Flow) => void;
 }
 
 /**
@@ -94,6 +96,7 @@ function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
     const done = (): void => flow.signal.removeEventListener('abort', onAbort);
     const handler: Dispatcher.DispatchHandler = {
       onConnect(abort) {
+        opts.onConnect?.(flow);
         body.abortUpstream = abort;
         if (flow.signal.aborted) abort(aborted());
       },

@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
 import type { Flow } from '../core/flow.js';
 import type { Upstream, UpstreamResponse } from '../core/stage.js';
+import { ConnectionTimings } from './connection-timings.js';
 import { exchange, upstreamHeaders } from './dispatch.js';
 import { mapUpstreamError } from './errors.js';
 import { createGuardedLookup, type Resolver } from './lookup.js';
@@ -33,24 +34,28 @@ export interface ClosableUpstream extends Upstream {
 export function createOriginUpstream(cfg: OriginConfig, deps: UpstreamDeps): ClosableUpstream {
   const lookup = createGuardedLookup({ guard: deps.guard, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
   const secureContext = upstreamSecureContext(cfg.ca);
+  const timings = new ConnectionTimings(deps.clock);
   const agent = new Agent({
     connections: cfg.maxConnectionsPerOrigin,
     ...keepAlive(cfg.keepAliveTimeoutMs),
     headersTimeout: cfg.headersTimeoutMs,
     bodyTimeout: cfg.bodyTimeoutMs,
-    connect: { timeout: cfg.connectTimeoutMs, lookup, rejectUnauthorized: !cfg.insecure, secureContext },
+    connect: timings.connector({ timeout: cfg.connectTimeoutMs, lookup, rejectUnauthorized: !cfg.insecure, secureContext }),
   });
   return {
-    send: (flow) => send(flow, agent, cfg, deps),
-    close: () => agent.close(),
+    send: (flow) => send(flow, agent, cfg, deps, timings),
+    close: async () => {
+      timings.close();
+      await agent.close();
+    },
   };
 }
 
-async function send(flow: Flow, agent: Agent, cfg: OriginConfig, deps: UpstreamDeps): Promise<UpstreamResponse> {
+async function send(flow: Flow, agent: Agent, cfg: OriginConfig, deps: UpstreamDeps, timings: ConnectionTimings): Promise<UpstreamResponse> {
   const { host, port } = checkedTarget(flow, deps.guard);
   flow.notes.upstream = `${host}:${port}`;
   return exchange(flow, {
-    dispatcher: agent, clock: deps.clock, mapError: mapUpstreamError,
+    dispatcher: agent, clock: deps.clock, mapError: mapUpstreamError, onConnect: (f) => timings.track(f),
     headersTimeoutMs: cfg.headersTimeoutMs, bodyTimeoutMs: cfg.bodyTimeoutMs,
     headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
   });

@@ -153,3 +153,22 @@ describe('forward proxy, plain HTTP', () => {
     expect(other.status).toBe(404);
   });
 });
+
+describe('upstream connection timings on flows', () => {
+  it('reports DNS and connect on the flow that opened the connection, nothing on reuse', async () => {
+    const fresh = await startTestProxy();
+    try {
+      const port = origin.port;
+      await curl(['-x', fresh.url, `http://localhost:${port}/echo?first`, '-o', '/dev/null', `http://localhost:${port}/echo?second`, '-o', '/dev/null']);
+      const first = await waitFor(() => fresh.events.find((e): e is FlowEnd => e.type === 'flow.end' && e.flow.url.endsWith('first')));
+      const second = await waitFor(() => fresh.events.find((e): e is FlowEnd => e.type === 'flow.end' && e.flow.url.endsWith('second')));
+      expect(first.flow.timings.dns).toBeGreaterThanOrEqual(0);
+      expect(first.flow.timings.connect).toBeGreaterThanOrEqual(0);
+      expect(first.flow.timings.tls).toBeUndefined();
+      expect(second.flow.timings.connect).toBeUndefined();
+      expect(second.flow.timings.firstByte).toBeGreaterThan(0);
+    } finally {
+      await fresh.close(100);
+    }
+  });
+});

@@ -56,6 +56,8 @@ describe('CONNECT with TLS interception', () => {
     const flow = await waitFor(() => proxy.events.find((e): e is FlowEnd => e.type === 'flow.end' && e.flow.url === `https://localhost:${origin.port}/echo`));
     expect(flow.flow.notes.intercepted).toBe(true);
     expect(flow.flow.status).toBe(200);
+    expect(flow.flow.timings.connect).toBeGreaterThanOrEqual(0);
+    expect(flow.flow.timings.tls).toBeGreaterThan(0);
   });
 
   it('issues a leaf for the SNI name with the AKI of the CA, and only offers http/1.1', async () => {

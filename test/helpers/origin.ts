@@ -34,7 +34,8 @@ export const defaultHandler: Handler = (req, res, body) => {
   res.end(payload);
 };
 
-function streamBytes(res: ServerResponse, total: number): void {
+/** Streams `total` bytes with backpressure and a Content-Length (shared by the origins of several tests). */
+export function streamBytes(res: ServerResponse, total: number): void {
   res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(total) });
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   let sent = 0;

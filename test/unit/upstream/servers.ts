@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Body } from '../../../src/core/flow.js';
+import { streamBytes } from '../../helpers/origin.js';
 
 /** Servers for the socket-level upstream tests; all bind 127.0.0.1:0. */
 export interface Started<S> { server: S; port: number; connections: () => number; close: () => Promise<void> }
@@ -42,24 +43,6 @@ export function originHandler(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, ['Content-Type', 'application/json', 'X-Resp-CaSe', 'kept']);
     res.end(JSON.stringify({ method: req.method, url: req.url, rawHeaders: req.rawHeaders, body }));
   });
-}
-
-function streamBytes(res: ServerResponse, total: number): void {
-  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(total) });
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  let sent = 0;
-  const pump = (): void => {
-    while (sent < total) {
-      const n = Math.min(chunk.length, total - sent);
-      sent += n;
-      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-    res.end();
-  };
-  pump();
 }
 
 export const startOrigin = (): Promise<Started<Server>> => listen(createServer(originHandler));

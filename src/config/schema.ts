@@ -118,6 +118,45 @@ const cacheSchema = z.preprocess(
   }).strict().default(cacheDefaults),
 );
 
+const logDefaults = {
+  level: 'info' as const, format: 'json' as const, accessLog: ['-'], headers: false,
+  redactHeaders: ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'],
+  rotate: { count: 5 }, ringFlows: 10_000,
+};
+
+/** Logging (issue 5): process log level, the access log (format, destinations, rotation), what flow records capture. */
+export const logSchema = z.object({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Access-log line format: JSON (pino), Squid's native access.log, or Apache/nginx combined. */
+  format: z.enum(['json', 'squid', 'combined']).default('json'),
+  /** Destinations: "-" is stdout, anything else a file rotated per `rotate`; [] turns the access log off. */
+  accessLog: stringList.default(logDefaults.accessLog),
+  /** Capture request/response headers on every flow record (secrets redacted). */
+  headers: z.boolean().default(false),
+  /** Header names (any case) whose values are replaced by "[REDACTED]" everywhere. */
+  redactHeaders: stringList.default(logDefaults.redactHeaders),
+  /** Rotation of file destinations (pino-roll): by size ("10m", "1g"), by time ("daily", "hourly"), or both. */
+  rotate: z.object({
+    size: z.string().regex(/^\d+[kmg]?$/i).optional(),
+    frequency: z.enum(['daily', 'hourly']).optional(),
+    /** Rotated files kept besides the current one. */
+    count: z.number().int().positive().default(5),
+  }).strict().default(logDefaults.rotate),
+  /** Finished flows kept in memory for /flows, /har and `log export`. */
+  ringFlows: z.number().int().positive().default(logDefaults.ringFlows),
+}).strict().default(logDefaults);
+
+/** The admin HTTP endpoint (issue 5): off unless `listen` is set; loopback by default; optional bearer token. */
+export const adminSchema = z.object({
+  listen: listenSchema.optional(),
+  token: z.string().min(1).optional(),
+  /** Per-SSE-reader queue; beyond it events are dropped and the reader is told how many. */
+  sseQueueEvents: z.number().int().positive().default(1000),
+}).strict().default({ sseQueueEvents: 1000 });
+
+export type LogConfig = z.output<typeof logSchema>;
+export type AdminConfig = z.output<typeof adminSchema>;
+
 export const forwardConfigSchema = z.object({
   listen: listenSchema.default({ host: '127.0.0.1', port: 8080 }),
   /** Folder of the CA and leaf material (see certs/README.md). */
@@ -172,9 +211,8 @@ export const forwardConfigSchema = z.object({
   anonymize: anonymizeSchema,
   shutdown: z.object({ graceMs: ms(10_000) }).strict().default({ graceMs: 10_000 }),
   cache: cacheSchema,
-  log: z.object({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  }).strict().default({ level: 'info' }),
+  log: logSchema,
+  admin: adminSchema,
 }).strict();
 
 export type ForwardConfigInput = z.input<typeof forwardConfigSchema>;

@@ -1,5 +1,5 @@
 import type { ProxyError, ProxyErrorCode } from './errors.js';
-import { captureHeaders, NO_CAPTURE, type RecordOptions } from './record-headers.js';
+import { captureHeaders, NO_CAPTURE, redactUrl, type RecordOptions } from './record-headers.js';
 
 export type Mode = 'forward' | 'reverse' | 'l4';
 /** Header fields in wire order with their original case (as mockttp keeps them). */
@@ -124,7 +124,7 @@ export function toRecord(flow: Flow, opts: RecordOptions = NO_CAPTURE): FlowReco
     time: new Date(flow.startedAt).toISOString(),
     client: `${flow.client.ip}:${flow.client.port}`,
     method: flow.request.method,
-    url: flow.request.url.href,
+    url: redactUrl(flow.request.url),
     version: flow.request.version,
     bytesIn: flow.bytesIn,
     bytesOut: flow.bytesOut,

@@ -1,6 +1,7 @@
 import type { EventBus } from './events.js';
 import { ProxyError, toProxyError } from './errors.js';
 import { toRecord, type Flow } from './flow.js';
+import { NO_CAPTURE, type RecordOptions } from './record-headers.js';
 import type { Stage, StageContext, Upstream, Verdict } from './stage.js';
 import { errorResponse } from './error-page.js';
 
@@ -19,6 +20,8 @@ export class Pipeline {
     private readonly upstream: Upstream,
     private readonly ctx: StageContext,
     private readonly bus: EventBus,
+    /** What flow.end records capture (headers only when `log.headers` is on). */
+    private readonly record: RecordOptions = NO_CAPTURE,
   ) {}
 
   async run(flow: Flow): Promise<PipelineResult> {
@@ -80,7 +83,7 @@ export class Pipeline {
   complete(flow: Flow, error?: unknown): void {
     flow.timings.end = this.ctx.clock.monotonic();
     if (error !== undefined && !flow.error) flow.error = error instanceof ProxyError ? error : toProxyError(error);
-    if (!this.bus.idle) this.bus.emit({ type: 'flow.end', flow: toRecord(flow) });
+    if (!this.bus.idle) this.bus.emit({ type: 'flow.end', flow: toRecord(flow, this.record) });
   }
 
   async close(): Promise<void> {

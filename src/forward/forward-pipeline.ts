@@ -3,6 +3,7 @@ import type { ForwardConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import { Pipeline } from '../core/pipeline.js';
+import { recordOptions } from '../core/record-headers.js';
 import type { Stage, Upstream } from '../core/stage.js';
 import { accessStage, createAccessControl, type AccessControl } from '../stages/access.js';
 import { createCacheStage } from '../stages/cache-setup.js';
@@ -36,6 +37,6 @@ export async function buildForwardPipeline(config: ForwardConfig, deps: { log: L
   const stages: Stage[] = [
     accessStage(access), ...content.stages, ...(cache ? [cache.stage] : []), forwardedStage({ via: config.via }),
   ];
-  const pipeline = new Pipeline(stages, upstream, { clock, log }, bus);
+  const pipeline = new Pipeline(stages, upstream, { clock, log }, bus, recordOptions(config.log));
   return { pipeline, access, guard, content, cache, selfAddresses };
 }

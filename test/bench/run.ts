@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Portico's forward proxy vs a direct baseline, on 127.0.0.1 only.
  *   BENCH_QUICK=1                          ~1 minute smoke run (1 round of 3 s, 50 new hosts)
- *   BENCH_ONLY=plain,mitm,connect,certs    pick scenarios (default: all)
+ *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache    pick scenarios (default: all)
  * Prints Markdown tables on stdout (progress on stderr) and writes test/bench/results/<date>.json.
  * Speed targets live here, never in timed unit tests.
  */
@@ -17,6 +17,7 @@ import type { ScenarioContext, ScenarioReport } from './lib/scenario.js';
 import { runCerts } from './scenarios/certs.js';
 import { runHttps } from './scenarios/https.js';
 import { runPlain } from './scenarios/plain.js';
+import { runScript } from './scenarios/script.js';
 
 async function main(): Promise<number> {
   const options = readOptions();
@@ -50,6 +51,12 @@ async function main(): Promise<number> {
     const connect = options.only.has('connect');
     if (mitm || connect) await attempt('mitm/connect', () => runHttps(ctx, { mitm, connect }));
     if (options.only.has('certs')) await attempt('certs', () => runCerts(ctx));
+    if (options.only.has('policy')) {
+      await attempt('policy', () => runScript(ctx, 'policy (200 000 domains)', 'policy.bench.ts', (quick) => (quick ? ['50000'] : [])));
+    }
+    if (options.only.has('cache')) {
+      await attempt('cache', () => runScript(ctx, 'cache hits', 'cache.bench.ts', (quick) => (quick ? ['--duration', '2', '--rounds', '1'] : [])));
+    }
   } finally {
     await stopAll();
     await rm(tmp, { recursive: true, force: true });

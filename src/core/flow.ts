@@ -58,6 +58,8 @@ export interface Notes {
   pool?: string;
   backend?: string;
   attempts?: number;
+  /** The balancer's reason for the backend it picked (`p2c: b1 active=3 < b3 active=7`), and why earlier attempts failed. */
+  pick?: string;
   /** True when the request arrived inside an intercepted (TLS-terminated) CONNECT tunnel. */
   intercepted?: boolean;
   /** The id of the CONNECT tunnel the request arrived in; its client was authorised at the CONNECT. */

@@ -54,6 +54,11 @@ export class FlowStore {
     return this.ring.length;
   }
 
+  /** Rows the filter shows. */
+  get shownCount(): number {
+    return this.view.length;
+  }
+
   get buffered(): number {
     return this.pending.length;
   }

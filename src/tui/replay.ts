@@ -1,0 +1,29 @@
+import { ProxyAgent, request } from 'undici';
+import type { Entry } from './entry.js';
+import { replayHeaders } from './curl.js';
+
+export interface ReplayResult { ok: boolean; text: string }
+
+/**
+ * Sends the flow's request again through the proxy (undici via the proxy URL), without a body (bodies are not
+ * captured), and reports the status. Never throws.
+ */
+export async function replay(e: Entry, proxyUrl: string | undefined, timeoutMs = 10_000): Promise<ReplayResult> {
+  if (!proxyUrl) return { ok: false, text: 'replay needs the proxy URL (tui --proxy URL)' };
+  if (e.kind !== 'flow') return { ok: false, text: 'a tunnel has no HTTP request to replay' };
+  const agent = new ProxyAgent(proxyUrl);
+  try {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of replayHeaders(e.flow)) headers[name.toLowerCase()] = value;
+    const res = await request(e.flow.url, {
+      method: e.flow.method as 'GET', headers, dispatcher: agent, signal: AbortSignal.timeout(timeoutMs),
+    });
+    let size = 0;
+    for await (const chunk of res.body) size += (chunk as Buffer).length;
+    return { ok: true, text: `replayed ${e.flow.method} ${e.flow.url}: ${res.statusCode} (${size} bytes)` };
+  } catch (err) {
+    return { ok: false, text: `replay failed: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    await agent.close().catch(() => undefined);
+  }
+}

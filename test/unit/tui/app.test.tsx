@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mount, keys, type Harness } from './harness.js';
+import { record, tunnel } from './fixtures.js';
+
+const flow = (i: number, over = {}) => ({ type: 'flow.end' as const, flow: record({ id: `f${i}`, url: `http://h${i}.test/p${i}`, ...over }) });
+const selectedLine = (h: Harness): string => h.frame().split('\n').find((l) => l.includes('›')) ?? '';
+
+describe('App (ink-testing-library)', () => {
+  let h: Harness;
+  afterEach(() => h.unmount());
+
+  it('renders the header, the column titles, the rows and the generated help footer', async () => {
+    h = mount();
+    h.store.add(flow(1, { status: 404, notes: { cache: 'miss' } }));
+    h.store.add(tunnel());
+    await h.tick();
+    const f = h.frame();
+    expect(f).toContain('portico · test (live)');
+    expect(f).toContain('host+path');
+    expect(f).toMatch(/GET\s+h1\.test\/p1\s+404\s+1\.2K\s+13ms\s+miss/);
+    expect(f).toMatch(/CONNECT\s+secure\.test:443\s+TUN/);
+    expect(f).toContain('↑/k up');
+    expect(f).toContain('q quit');
+  });
+
+  it('moves with j/k and arrows; "jjj" in one chunk moves three rows', async () => {
+    h = mount();
+    for (let i = 0; i < 8; i++) h.store.add(flow(i));
+    await h.tick();
+    expect(selectedLine(h)).toContain('h7.test');
+    await h.type('kkkk');
+    expect(selectedLine(h)).toContain('h3.test');
+    await h.type('jjj');
+    expect(selectedLine(h)).toContain('h6.test');
+    await h.type(keys.up);
+    expect(selectedLine(h)).toContain('h5.test');
+    await h.type(keys.down);
+    expect(selectedLine(h)).toContain('h6.test');
+  });
+
+  it('filters from the / prompt, shows a parse error with its position, Esc cancels', async () => {
+    h = mount();
+    for (let i = 0; i < 4; i++) h.store.add(flow(i, i === 2 ? { method: 'POST' } : {}));
+    await h.tick();
+    await h.type('/');
+    await h.type('~m post & (');
+    await h.type(keys.enter);
+    expect(h.frame()).toContain('expected a filter (at 11)');
+    await h.type(keys.backspace);
+    await h.type(keys.backspace);
+    await h.type(keys.backspace);
+    await h.type(keys.backspace);
+    await h.type(keys.enter);
+    const f = h.frame();
+    expect(f).toContain('filter: ~m post');
+    expect(f).toContain('flows 1/4');
+    expect(f).toContain('h2.test');
+    expect(f).not.toContain('h1.test');
+    await h.type('/');
+    await h.type('zzz');
+    await h.type(keys.esc);
+    expect(h.frame()).toContain('filter: ~m post');
+  });
+
+  it('opens a detail view with Enter (policy, anonymization, timings, headers) and goes back with Esc', async () => {
+    h = mount();
+    h.store.add(flow(1, {
+      notes: { policy: { action: 'allow', rule: 'office', explain: 'allow by rule office', source: 'rules/policy.yaml:3' },
+        anonymized: ['removed X-Forwarded-For'], cache: 'hit' },
+      headers: { request: [['User-Agent', 'curl/8']], response: { 'content-type': 'text/html' } },
+    }));
+    await h.tick();
+    await h.type(keys.enter);
+    let f = h.frame();
+    expect(f).toContain('GET http://h1.test/p1  →  200');
+    expect(f).toContain('policy: allow by rule office (rules/policy.yaml:3)');
+    expect(f).toContain('origin saw (anonymized): removed X-Forwarded-For');
+    expect(f).toContain('first byte 3ms  total 13ms');
+    expect(f).toContain('User-Agent: curl/8');
+    expect(f).toContain('content-type: text/html');
+    expect(f).toContain('x curl');
+    await h.type('x');
+    await h.tick();
+    f = h.frame();
+    expect(f).toContain('curl http://h1.test/p1');
+    expect(f).toContain('written to /tmp/portico-flow-f1.sh');
+    await h.type('r');
+    await h.tick();
+    expect(h.frame()).toContain('replayed http://h1.test/p1: 200');
+    await h.type('w');
+    await h.tick();
+    expect(h.frame()).toContain('1 flows saved as HAR to /tmp/x.har');
+    expect(h.calls).toEqual(['curl f1', 'replay f1', 'har 1']);
+    await h.type(keys.esc);
+    expect(h.frame()).toContain('host+path');
+  });
+
+  it('pause freezes the list while the header counts buffered flows; c clears', async () => {
+    h = mount();
+    h.store.add(flow(1));
+    await h.type('p');
+    h.store.add(flow(2));
+    await h.tick();
+    let f = h.frame();
+    expect(f).toContain('PAUSED (+1 buffered)');
+    expect(f).not.toContain('h2.test');
+    await h.type('p');
+    f = h.frame();
+    expect(f).toContain('h2.test');
+    expect(f).not.toContain('PAUSED');
+    await h.type('c');
+    f = h.frame();
+    expect(f).toContain('no flows yet');
+    expect(f).toContain('flows 0/0');
+  });
+
+  it('shows backends (empty state, then pools from /upstreams), help with ?, and quits with q', async () => {
+    let body: unknown = { pools: [] };
+    h = mount({ upstreams: async () => body });
+    await h.type('b');
+    expect(h.frame()).toContain('no backend pools');
+    await h.type(keys.esc);
+    body = { pools: [{ name: 'api', backends: [{ id: '127.0.0.1:9001', state: 'up', active: 2, ewmaMs: 4.5 }] }] };
+    await h.type('b');
+    await h.tick();
+    expect(h.frame()).toMatch(/api\s+127\.0\.0\.1:9001\s+up\s+active\s+2\s+ewma 4\.5ms/);
+    await h.type('?');
+    expect(h.frame()).toContain('Keys');
+    expect(h.frame()).toMatch(/x\s+curl\s+detail/);
+    await h.type(keys.esc);
+    expect(h.frame()).toContain('Backends');
+    await h.type('q');
+    expect(h.calls).toContain('quit');
+  });
+});

@@ -1,0 +1,44 @@
+import { render } from 'ink-testing-library';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { App } from '../../../src/tui/components/App.js';
+import { TuiController, type TuiActions } from '../../../src/tui/controller.js';
+import type { Entry } from '../../../src/tui/entry.js';
+import type { FlowSource } from '../../../src/tui/source.js';
+import { FlowStore } from '../../../src/tui/store.js';
+import { fakeClock } from './fixtures.js';
+
+export const keys = { down: '\u001B[B', up: '\u001B[A', enter: '\r', esc: '\u001B', backspace: '\u007F' };
+
+export interface Harness {
+  store: FlowStore;
+  controller: TuiController;
+  calls: string[];
+  frame(): string;
+  type(input: string): Promise<void>;
+  tick(): Promise<void>;
+  unmount(): void;
+}
+
+export function mount(source: Partial<FlowSource> = {}): Harness {
+  const store = new FlowStore({ clock: fakeClock() });
+  const calls: string[] = [];
+  const actions: TuiActions = {
+    writeCurl: async (e: Entry) => { calls.push(`curl ${e.flow.id}`); return { command: `curl ${e.flow.url}`, path: `/tmp/portico-flow-${e.flow.id}.sh` }; },
+    saveHar: async (entries) => { calls.push(`har ${entries.length}`); return '/tmp/x.har'; },
+    replay: async (e) => { calls.push(`replay ${e.flow.id}`); return { ok: true, text: `replayed ${e.flow.url}: 200` }; },
+    quit: () => calls.push('quit'),
+  };
+  const src: FlowSource = { label: 'test', start: () => {}, status: () => 'live', close: () => {}, ...source };
+  const controller = new TuiController(store, src, actions);
+  const ui = render(<App store={store} source={src} controller={controller} frameMs={5} rows={20} columns={140} />);
+  const tick = (): Promise<void> => sleep(30);
+  return {
+    store, controller, calls, tick,
+    frame: () => ui.lastFrame() ?? '',
+    async type(input) {
+      ui.stdin.write(input);
+      await tick();
+    },
+    unmount: () => ui.unmount(),
+  };
+}

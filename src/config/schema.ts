@@ -73,7 +73,7 @@ const anonymizeSchema = z.object({
 const redisCacheDefaults = { namespace: 'portico-cache:', chunkBytes: 512 * 1024, bodyMsPerMiB: 25, failureThreshold: 3, probeIntervalMs: 1000, purgeTimeoutMs: 30_000 };
 const cacheDefaults = {
   store: 'memory', maxObjectBytes: 8 * 1024 * 1024, maxMemoryBytes: 256 * 1024 * 1024, heuristicMaxMs: 86_400_000,
-  keepForRevalidationMs: 3_600_000, coalesceWaitMs: 5000, opTimeoutMs: 50, cacheStatus: true, statusName: 'portico',
+  keepForRevalidationMs: 3_600_000, coalesceWaitMs: 5000, hitForPassMs: 10_000, opTimeoutMs: 50, cacheStatus: true, statusName: 'portico',
   redis: redisCacheDefaults,
 };
 
@@ -97,6 +97,8 @@ const cacheSchema = z.preprocess(
     keepForRevalidationMs: ms(cacheDefaults.keepForRevalidationMs),
     /** Concurrent misses for one URL wait at most this long for the first (0: no coalescing). */
     coalesceWaitMs: ms(cacheDefaults.coalesceWaitMs),
+    /** A URL whose response was not storable skips coalescing this long (Varnish's hit-for-pass); 0 disables. */
+    hitForPassMs: ms(cacheDefaults.hitForPassMs),
     /** Budget of every store operation; past it the request goes to the origin (BYPASS). */
     opTimeoutMs: z.number().int().positive().default(cacheDefaults.opTimeoutMs),
     /** Add the RFC 9211 Cache-Status field. */

@@ -112,10 +112,12 @@ function storeResponse(flow: Flow, res: ResponseHead, state: FlowState, rt: Cach
   if (flow.notes.cache === 'stale') flow.notes.cache = 'miss'; // a full response replaced the stale one
   const plan = storePlan(flow.request.method, res, state.clientHeaders, state.requestTime, rt);
   if ('reason' in plan) {
+    rt.coalescer.markPass(state.key);
     if (flow.notes.cache === 'miss') flow.notes.cache = 'uncacheable';
     if (rt.cfg.cacheStatus) flow.response = withCacheStatus(res, rt.cfg.statusName, { fwd, fwdStatus: res.status, detail: plan.reason });
     return false;
   }
+  rt.coalescer.clearPass(state.key);
   if (rt.cfg.cacheStatus) flow.response = withCacheStatus(res, rt.cfg.statusName, { fwd, fwdStatus: res.status, stored: true });
   const commit = (body: Uint8Array | undefined): void => {
     if (!body) return state.release?.();

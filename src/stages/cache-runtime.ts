@@ -17,6 +17,8 @@ export interface CacheStageConfig extends FreshnessOptions {
   readonly statusName: string;
   /** Concurrent misses for one key wait at most this long for the first one (0 disables coalescing). */
   readonly coalesceWaitMs: number;
+  /** A key found uncacheable skips coalescing this long (hit-for-pass); 0 disables it. */
+  readonly hitForPassMs?: number;
   /** Entries with validators stay stored this long past their freshness, for cheap revalidation. */
   readonly keepForRevalidationMs: number;
 }

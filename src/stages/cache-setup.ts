@@ -37,7 +37,7 @@ export async function createCacheStage(cfg: CacheConfig, deps: { clock: Clock; l
   if (!store) return undefined;
   const stage = cacheStage({
     maxObjectBytes: cfg.maxObjectBytes, cacheStatus: cfg.cacheStatus, statusName: cfg.statusName,
-    coalesceWaitMs: cfg.coalesceWaitMs, keepForRevalidationMs: cfg.keepForRevalidationMs,
+    coalesceWaitMs: cfg.coalesceWaitMs, hitForPassMs: cfg.hitForPassMs, keepForRevalidationMs: cfg.keepForRevalidationMs,
     heuristicMaxMs: cfg.heuristicMaxMs, ttlCapMs: cfg.defaultTtlCapMs,
   }, { store, clock: deps.clock, log: deps.log, fetch: backgroundFetch(deps.upstream, deps.clock, deps.log) });
   return { stage, purge: (plan) => runPurge(store, plan) };

@@ -21,7 +21,7 @@ export type { CacheStageConfig, CacheStageDeps } from './cache-runtime.js';
  * responses into the store). Every decision is a pure function in src/cache/; this file only sequences them.
  */
 export function cacheStage(cfg: CacheStageConfig, deps: CacheStageDeps): Stage {
-  const rt: CacheRuntime = { cfg, deps, coalescer: new Coalescer(cfg.coalesceWaitMs), refreshing: new Set(), meta: new WeakMap() };
+  const rt: CacheRuntime = { cfg, deps, coalescer: new Coalescer(cfg.coalesceWaitMs, deps.clock, cfg.hitForPassMs), refreshing: new Set(), meta: new WeakMap() };
   const states = new WeakMap<Flow, FlowState>();
   return {
     name: 'cache',

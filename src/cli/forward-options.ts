@@ -23,6 +23,11 @@ export interface ForwardFlags {
   cache?: string | boolean;
   cacheMaxObject?: string;
   cacheMaxMemory?: string;
+  admin?: string;
+  adminToken?: string;
+  logFormat?: string;
+  accessLog?: string;
+  logHeaders?: boolean;
 }
 
 const list = (s: string | undefined): string[] | undefined =>
@@ -48,7 +53,12 @@ export function flagsToConfig(f: ForwardFlags): PlainObject {
   if (f.upstreamCa !== undefined) upstream.ca = f.upstreamCa;
   if (f.insecureUpstream !== undefined) upstream.insecure = f.insecureUpstream;
   if (Object.keys(upstream).length > 0) out.upstream = upstream;
-  if (f.logLevel !== undefined) out.log = { level: f.logLevel };
+  const log = logFlags(f);
+  if (log) out.log = log;
+  const admin: PlainObject = {};
+  if (f.admin !== undefined) admin.listen = f.admin;
+  if (f.adminToken !== undefined) admin.token = f.adminToken;
+  if (Object.keys(admin).length > 0) out.admin = admin;
   if (f.shutdownGrace !== undefined) out.shutdown = { graceMs: Number(f.shutdownGrace) };
   const policy: PlainObject = {};
   if (f.rules !== undefined) policy.rules = f.rules;
@@ -68,6 +78,16 @@ function cacheFlags(f: ForwardFlags): PlainObject | undefined {
   if (f.cacheMaxObject !== undefined) cache.maxObjectBytes = Number(f.cacheMaxObject);
   if (f.cacheMaxMemory !== undefined) cache.maxMemoryBytes = Number(f.cacheMaxMemory);
   return Object.keys(cache).length > 0 ? cache : undefined;
+}
+
+/** --log-level, --log-format, --access-log FILE|-[,…], --log-headers → the `log` section. */
+function logFlags(f: ForwardFlags): PlainObject | undefined {
+  const log: PlainObject = {};
+  if (f.logLevel !== undefined) log.level = f.logLevel;
+  if (f.logFormat !== undefined) log.format = f.logFormat;
+  if (f.accessLog !== undefined) log.accessLog = list(f.accessLog);
+  if (f.logHeaders !== undefined) log.headers = f.logHeaders;
+  return Object.keys(log).length > 0 ? log : undefined;
 }
 
 /** A YAML file may say `mitm: true` or `mitm: {enabled: true, bypass: [...]}`; flags merge into the object form. */

@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { ConfigError, mergeConfig, readConfigFile, validateConfig } from '../config/load.js';
 import { forwardConfigSchema, type ForwardConfig } from '../config/schema.js';
 import { startForward } from '../forward/server.js';
 import { createLogger } from '../observe/logger.js';
-import { logFlows } from '../observe/flow-log.js';
+import { startObservers } from '../observe/observers.js';
 import { flagsToConfig, normalizeFileConfig, type ForwardFlags } from './forward-options.js';
 import { runUntilSignal } from './signals.js';
 
 export const DEFAULT_CONFIG_FILE = 'portico.yaml';
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export function loadForwardConfig(flags: ForwardFlags): ForwardConfig {
   const file = flags.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
@@ -41,15 +43,27 @@ export function forwardCommand(): Command {
     .option('--no-cache', 'disable the HTTP cache')
     .option('--cache-max-object <bytes>', 'larger responses stream through uncached (default 8388608)')
     .option('--cache-max-memory <bytes>', 'memory store budget, LRU beyond it (default 268435456)')
+    .option('--log-format <format>', 'access-log lines: json (default) | squid | combined')
+    .option('--access-log <dest>', 'access-log destinations, comma-separated: - (stdout, default) and/or FILE (rotated)')
+    .option('--log-headers', 'capture request and response headers in flow records (secrets redacted)')
+    .option('--admin <host:port>', 'serve the admin endpoint (metrics, flows, events, purge); off by default')
+    .option('--admin-token <token>', 'require Authorization: Bearer TOKEN on the admin endpoint')
     .action(async (flags: ForwardFlags) => {
       const config = loadForwardConfig(flags);
       const log = createLogger(config.log.level);
       const proxy = await startForward(config, { log });
-      logFlows(proxy.bus, log);
+      const observers = await startObservers(proxy.bus, config, {
+        mode: 'forward', version: VERSION, log, purgeCache: (plan) => proxy.purgeCache(plan),
+        inFlight: () => proxy.stats().inFlight, openTunnels: () => proxy.stats().tunnels,
+      });
       process.on('SIGHUP', () => void proxy.reloadPolicy());
       process.stdout.write(`portico forward listening on ${proxy.url}\n`);
+      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       if (config.mitm.enabled) log.info({ certs: config.certs }, 'TLS interception on');
-      await runUntilSignal(log, () => proxy.close());
+      await runUntilSignal(log, async () => {
+        await proxy.close();
+        await observers.close(); // flushes the access log: SIGTERM loses no line
+      });
     });
 }
 

@@ -34,6 +34,8 @@ export interface ForwardProxy {
   reloadPolicy(): Promise<boolean>;
   /** Removes cache entries (cache/purge.ts purgePlan); what the admin endpoint's purge call will use. 0 when off. */
   purgeCache(plan: PurgePlan): Promise<number>;
+  /** Exchanges in progress and open CONNECT tunnels (blind and intercepted), for the admin endpoint's gauges. */
+  stats(): { inFlight: number; tunnels: number };
   /** Stop accepting, let in-flight exchanges finish within graceMs, then close everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
     host: config.listen.host, port, url: `http://${authority}`, bus, ca: mitm.ca,
     reloadPolicy: () => content.source.reload('SIGHUP'),
     purgeCache: (plan) => cache?.purge(plan) ?? Promise.resolve(0),
+    stats: () => ({ inFlight: drain.inFlight, tunnels: blindTunnels.size + interceptedTunnels.size }),
     close: (graceMs = config.shutdown.graceMs) => shutdown({ server, drain, blindTunnels, interceptedTunnels, closers }, graceMs),
   };
 }

@@ -1,20 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RawHeaders } from '../core/flow.js';
-import type { Entry, TuiRecord } from './entry.js';
+import type { FlowRecord } from '../core/flow.js';
+import type { Entry } from './entry.js';
 
 /** Fields a replay or a curl command must not resend: hop-by-hop, proxy credentials, framing, redacted values. */
 const SKIP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
   'transfer-encoding', 'upgrade', 'content-length', 'host']);
 
-export function headerList(h: RawHeaders | Record<string, string> | undefined): RawHeaders {
-  if (!h) return [];
-  return Array.isArray(h) ? h : Object.entries(h);
-}
-
 /** The captured request headers worth resending (none when the logger did not capture headers). */
-export function replayHeaders(flow: TuiRecord): RawHeaders {
-  return headerList(flow.headers?.request)
+export function replayHeaders(flow: FlowRecord): RawHeaders {
+  return (flow.requestHeaders ?? [])
     .filter(([name, value]) => !SKIP.has(name.toLowerCase()) && !/^\[REDACTED\]$/i.test(value));
 }
 

@@ -1,14 +1,5 @@
 import type { ProxyEvent } from '../core/events.js';
-import type { FlowRecord, RawHeaders } from '../core/flow.js';
-
-/** Headers a record may carry when the logger captures them (`log.headers: true`); absent otherwise. */
-export interface CapturedHeaders {
-  request?: RawHeaders | Record<string, string>;
-  response?: RawHeaders | Record<string, string>;
-}
-
-/** A FlowRecord as the TUI may receive it: the core record plus optional captured headers. */
-export type TuiRecord = FlowRecord & { headers?: CapturedHeaders };
+import type { FlowRecord } from '../core/flow.js';
 
 export type TunnelEnd = Extract<ProxyEvent, { type: 'tunnel.end' }>;
 
@@ -16,7 +7,7 @@ export type TunnelEnd = Extract<ProxyEvent, { type: 'tunnel.end' }>;
 export interface Entry {
   readonly seq: number;
   readonly kind: 'flow' | 'tunnel';
-  readonly flow: TuiRecord;
+  readonly flow: FlowRecord;
   readonly host: string;
   readonly path: string;
   readonly tunnelError?: string;
@@ -31,7 +22,7 @@ function splitUrl(url: string): { host: string; path: string } {
   }
 }
 
-export function flowEntry(seq: number, flow: TuiRecord): Entry {
+export function flowEntry(seq: number, flow: FlowRecord): Entry {
   const { host, path } = splitUrl(flow.url);
   return { seq, kind: 'flow', flow, host, path };
 }
@@ -39,7 +30,7 @@ export function flowEntry(seq: number, flow: TuiRecord): Entry {
 /** A finished tunnel as a row; `time` is when the TUI saw its end (events carry no start time). */
 export function tunnelEntry(seq: number, ev: TunnelEnd, time: string): Entry {
   const host = ev.target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const flow: TuiRecord = {
+  const flow: FlowRecord = {
     id: ev.id, mode: 'forward', time, client: ev.client, method: 'CONNECT', url: ev.target, version: '1.1',
     bytesIn: ev.bytesIn, bytesOut: ev.bytesOut, timings: { total: ev.durationMs }, notes: { intercepted: ev.intercepted },
   };

@@ -2,11 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { render } from 'ink';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { FlowRecord } from '../core/flow.js';
+import { toHar } from '../observe/har.js';
 import { App } from './components/App.js';
 import { TuiController, type TuiActions } from './controller.js';
 import { writeCurlFile, curlCommand } from './curl.js';
 import type { Entry } from './entry.js';
-import { buildHar } from './har.js';
 import { replay } from './replay.js';
 import type { FlowSource } from './source.js';
 import { DEFAULT_CAPACITY, FlowStore } from './store.js';
@@ -29,6 +30,9 @@ export interface RunningTui {
   close(): void;
 }
 
+/** Tunnels carry no HTTP request: HAR gets the HTTP flows only. */
+const httpFlows = (entries: Entry[]): FlowRecord[] => entries.filter((e) => e.kind === 'flow').map((e) => e.flow);
+
 /** Files and network for the keys (x, w, r). */
 export function defaultActions(opts: TuiOptions, clock: Clock, quit: () => void): TuiActions {
   const dir = opts.dir ?? process.cwd();
@@ -38,7 +42,7 @@ export function defaultActions(opts: TuiOptions, clock: Clock, quit: () => void)
     },
     async saveHar(entries: Entry[]) {
       const path = join(dir, `portico-flows-${new Date(clock.now()).toISOString().replace(/[:.]/g, '-')}.har`);
-      await writeFile(path, JSON.stringify(buildHar(entries, opts.version ?? '0.0.0'), null, 1));
+      await writeFile(path, JSON.stringify(toHar(httpFlows(entries), opts.version ?? '0.0.0'), null, 1));
       return path;
     },
     replay: (e: Entry) => replay(e, opts.proxyUrl),

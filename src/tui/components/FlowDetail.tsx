@@ -1,5 +1,4 @@
 import { Box, Text } from 'ink';
-import { headerList } from '../curl.js';
 import type { Entry } from '../entry.js';
 import { humanBytes, humanMs } from '../format.js';
 
@@ -21,11 +20,10 @@ function detailLines(e: Entry): string[] {
   lines.push(`origin saw (anonymized): ${n.anonymized?.length ? n.anonymized.join('; ') : 'no changes'}`);
   if (f.error) lines.push(`error: ${f.error.code} ${f.error.message}`);
   if (e.tunnelError) lines.push(`error: ${e.tunnelError}`);
-  for (const [title, h] of [['request headers', f.headers?.request], ['response headers', f.headers?.response]] as const) {
-    const list = headerList(h);
-    if (list.length > 0) lines.push(`${title}:`, ...list.map(([k, v]) => `  ${k}: ${v}`));
+  for (const [title, list] of [['request headers', f.requestHeaders], ['response headers', f.responseHeaders]] as const) {
+    if (list && list.length > 0) lines.push(`${title}:`, ...list.map(([k, v]) => `  ${k}: ${v}`));
   }
-  if (!f.headers) lines.push('headers: not captured (log.headers: true captures them)');
+  if (!f.requestHeaders) lines.push('headers: not captured (--log-headers or log.headers: true)');
   return lines;
 }
 

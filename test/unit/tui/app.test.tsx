@@ -67,7 +67,7 @@ describe('App (ink-testing-library)', () => {
     h.store.add(flow(1, {
       notes: { policy: { action: 'allow', rule: 'office', explain: 'allow by rule office', source: 'rules/policy.yaml:3' },
         anonymized: ['removed X-Forwarded-For'], cache: 'hit' },
-      headers: { request: [['User-Agent', 'curl/8']], response: { 'content-type': 'text/html' } },
+      requestHeaders: [['user-agent', 'curl/8']], responseHeaders: [['content-type', 'text/html']],
     }));
     await h.tick();
     await h.type(keys.enter);
@@ -76,7 +76,7 @@ describe('App (ink-testing-library)', () => {
     expect(f).toContain('policy: allow by rule office (rules/policy.yaml:3)');
     expect(f).toContain('origin saw (anonymized): removed X-Forwarded-For');
     expect(f).toContain('first byte 3ms  total 13ms');
-    expect(f).toContain('User-Agent: curl/8');
+    expect(f).toContain('user-agent: curl/8');
     expect(f).toContain('content-type: text/html');
     expect(f).toContain('x curl');
     await h.type('x');

@@ -50,7 +50,7 @@ afterAll(async () => {
 
 describe('admin endpoint over real sockets', () => {
   it('refuses requests without the bearer token (401)', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }] as Array<Record<string, string>>) {
       const res = await get('/metrics', headers);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);

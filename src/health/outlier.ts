@@ -40,6 +40,8 @@ interface HostState {
   ejectedUntil: number | undefined;
   /** When the backend last became available (for slow start); undefined = since the start. */
   availableSince: number | undefined;
+  /** The reason of its last transition, for error pages and `route test`. */
+  reason: string;
 }
 
 const NONE: readonly HealthTransition[] = Object.freeze([]);
@@ -64,9 +66,22 @@ export class PoolHealth {
       if (this.hosts.has(id)) continue;
       this.hosts.set(id, {
         up: this.opts.startUp, passes: 0, fails: 0, consecutive: 0, ejections: 0, ejectedUntil: undefined,
-        availableSince: undefined,
+        availableSince: undefined, reason: this.opts.startUp ? 'not checked yet' : 'waiting for its first checks',
       });
     }
+  }
+
+  /** The reason of the backend's last transition. */
+  reason(id: string): string | undefined {
+    return this.hosts.get(id)?.reason;
+  }
+
+  private note(ts: readonly HealthTransition[]): readonly HealthTransition[] {
+    for (const t of ts) {
+      const h = this.hosts.get(t.backend);
+      if (h !== undefined) h.reason = t.reason;
+    }
+    return ts;
   }
 
   /** One active check result. A pass also ends an ejection (Envoy: a successful active check un-ejects). */
@@ -79,7 +94,7 @@ export class PoolHealth {
       h.fails++;
       if (!h.up || h.fails < this.opts.fall) return NONE;
       h.up = false;
-      return [{ backend: id, state: 'down', reason: `${h.fails} consecutive failed checks${why}` }];
+      return this.note([{ backend: id, state: 'down', reason: `${h.fails} consecutive failed checks${why}` }]);
     }
     h.fails = 0;
     h.passes++;
@@ -95,7 +110,7 @@ export class PoolHealth {
       h.availableSince = now;
       out.push({ backend: id, state: 'up', reason: `${h.passes} consecutive passing checks${why}` });
     }
-    return out;
+    return this.note(out);
   }
 
   /** One passive outcome of a real request: a 5xx or connect failure, or a success. */
@@ -110,10 +125,10 @@ export class PoolHealth {
     h.consecutive = 0;
     const ms = Math.min(this.opts.baseEjectionMs * h.ejections, this.opts.maxEjectionMs);
     h.ejectedUntil = now + ms;
-    return [{
+    return this.note([{
       backend: id, state: 'ejected',
       reason: `${limit} consecutive failures${detail === '' ? '' : ` (last: ${detail})`}; ejected for ${ms / 1000} s (ejection #${h.ejections})`,
-    }];
+    }]);
   }
 
   /** Ends ejections whose time is up; call on a timer or before picking. */
@@ -125,7 +140,7 @@ export class PoolHealth {
       if (h.up) h.availableSince = now;
       (out ??= []).push({ backend: id, state: h.up ? 'up' : 'down', reason: 'ejection time elapsed' });
     }
-    return out ?? NONE;
+    return out === undefined ? NONE : this.note(out);
   }
 
   state(id: string, now: number): HealthState | undefined {

@@ -1,0 +1,69 @@
+import { Pool, type Dispatcher } from 'undici';
+import { PeakEwma } from '../balance/ewma.js';
+import type { BackendView } from '../balance/picker.js';
+import { keepAlive } from './origin.js';
+import { queueTimeout } from './queue-timeout.js';
+
+export interface BackendSpec {
+  /** host:port, also the id in events and notes. */
+  readonly address: string;
+  readonly weight: number;
+}
+
+/** Per-backend connection limits and timeouts, each with a safe default (Caddy: dial 3 s; Envoy: 1024 connections). */
+export interface BackendPoolOptions {
+  readonly connections: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  /** A request waiting this long for a free connection fails with CONNECT_TIMEOUT (0: wait without limit). */
+  readonly queueTimeoutMs: number;
+  readonly ewmaDecayMs: number;
+}
+
+export const DEFAULT_BACKEND_POOL: BackendPoolOptions = {
+  connections: 128, keepAliveTimeoutMs: 30_000, connectTimeoutMs: 3_000, headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 60_000, queueTimeoutMs: 5_000, ewmaDecayMs: 10_000,
+};
+
+/** `host:port` (or `[v6]:port`) → parts; throws naming the bad value. */
+export function parseAddress(address: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(address);
+  const port = Number(m?.[2]);
+  if (m === null || port < 1 || port > 65535) throw new Error(`backend "${address}": expected HOST:PORT`);
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+/** One backend: the live view the pickers read (mutable here, read-only to them) plus its keep-alive pool. */
+export class Backend implements BackendView {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly configuredWeight: number;
+  weight: number;
+  available = true;
+  active = 0;
+  readonly latency: PeakEwma;
+  readonly dispatcher: Dispatcher;
+  private readonly pool: Pool;
+
+  constructor(spec: BackendSpec, readonly options: BackendPoolOptions) {
+    const opts = options;
+    this.id = spec.address;
+    ({ host: this.host, port: this.port } = parseAddress(spec.address));
+    this.configuredWeight = spec.weight;
+    this.weight = spec.weight;
+    this.latency = new PeakEwma({ decayMs: opts.ewmaDecayMs });
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    this.pool = new Pool(`http://${host}:${this.port}`, {
+      connections: opts.connections, ...keepAlive(opts.keepAliveTimeoutMs),
+      headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs, connect: { timeout: opts.connectTimeoutMs },
+    });
+    this.dispatcher = opts.queueTimeoutMs > 0 ? this.pool.compose(queueTimeout(opts.queueTimeoutMs, this.id)) : this.pool;
+  }
+
+  get ewmaMs(): number { return this.latency.ms; }
+
+  close(): Promise<void> { return this.pool.close(); }
+}

@@ -1,0 +1,126 @@
+import { finished, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock, Random } from '../core/clock.js';
+import { ProxyError } from '../core/errors.js';
+import type { Flow } from '../core/flow.js';
+import type { StageContext, Upstream, UpstreamResponse } from '../core/stage.js';
+import type { Backend } from './backend.js';
+import type { BackendPool } from './backend-pool.js';
+import { exchange, upstreamHeaders } from './dispatch.js';
+import { mapUpstreamError } from './errors.js';
+import { cookieValue, hashKeyOf } from './hash-key.js';
+import { backoffMs, shouldRetry, type AttemptOutcome } from './retry-budget.js';
+
+/** Failures that say something about the backend (fed to passive ejection); a client abort says nothing. */
+const BACKEND_FAULT = new Set(['CONNECT_REFUSED', 'CONNECT_TIMEOUT', 'CONNECT_RESET', 'UPSTREAM_RESET', 'HEADERS_TIMEOUT', 'DNS_FAILED']);
+
+export interface BalancedDeps {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly pools: ReadonlyMap<string, BackendPool>;
+  /** The pool when no route named one (`flow.notes.pool`). */
+  readonly defaultPool: string;
+}
+
+/**
+ * The reverse proxy's terminal sender: pick a backend of the flow's pool → exchange over its keep-alive Pool → on a
+ * connect failure, or 502/503/504 to an idempotent body-less request, try a different backend after a short back-off,
+ * within the pool's retry budget. Nothing was sent to the client before send() resolves, so a retry never follows a
+ * started response. exchange() already resends once on the keep-alive reuse race.
+ */
+export class BalancedUpstream implements Upstream {
+  constructor(private readonly deps: BalancedDeps) {}
+
+  async send(flow: Flow, _ctx: StageContext): Promise<UpstreamResponse> {
+    const pool = this.deps.pools.get(flow.notes.pool ?? this.deps.defaultPool);
+    if (pool === undefined) throw new ProxyError('INTERNAL', `unknown pool ${flow.notes.pool ?? this.deps.defaultPool}`);
+    flow.notes.pool = pool.name;
+    pool.budget.requestStarted();
+    let released = false;
+    const release = (): void => { if (!released) { released = true; pool.budget.requestEnded(); } };
+    try {
+      const res = await this.attempts(flow, pool);
+      track(res, release);
+      return res;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async attempts(flow: Flow, pool: BackendPool): Promise<UpstreamResponse> {
+    const { clock, random } = this.deps;
+    const tried = new Set<string>();
+    const notes: string[] = [];
+    const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
+    const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(flow.request.headers, pool.config.stickyCookie);
+    const hasBody = flow.requestBody !== null;
+    let retrying = false;
+    for (let attempt = 1; ; attempt++) {
+      const now = clock.monotonic();
+      pool.refresh(now);
+      if (pool.health.allDown(now)) throw pool.noneHealthy(now);
+      let reason = '';
+      const picked = pool.pick({ random, exclude: tried, explain: (r) => { reason = r; }, ...(hashKey === undefined ? {} : { hashKey }) }, token);
+      const b = picked.backend;
+      if (b === undefined) throw pool.noneHealthy(now);
+      tried.add(b.id);
+      notes.push(attempt === 1 ? reason : `retry ${attempt}: ${reason}`);
+      Object.assign(flow.notes, { backend: b.id, upstream: b.id, attempts: attempt, pick: notes.join('; ') });
+      const outcome = await this.once(flow, b);
+      if (retrying) { pool.budget.retryEnded(); retrying = false; }
+      const kind: AttemptOutcome = outcome.ok ? { kind: 'status', status: outcome.res.head.status } : { kind: 'error', code: outcome.err.code };
+      if (outcome.ok || BACKEND_FAULT.has(outcome.err.code)) {
+        pool.passive(b, outcome.ok ? outcome.res.head.status >= 500 : true, clock.monotonic(),
+          outcome.ok ? `HTTP ${outcome.res.head.status}` : outcome.err.code);
+      }
+      if (!outcome.ok && outcome.err.code === 'CLIENT_ABORTED') throw outcome.err;
+      const decision = shouldRetry({
+        method: flow.request.method, hasBody, attempts: attempt, outcome: kind, responseStarted: false,
+        budgetOk: pool.budget.allows(), alternative: pool.backends.some((x) => x.available && !tried.has(x.id)),
+      }, pool.retry);
+      if (!decision.retry) {
+        if (outcome.ok) return withSticky(outcome.res, pool, picked.setToken);
+        throw outcome.err;
+      }
+      notes.push(`${b.id} ${decision.why}`);
+      if (outcome.ok && outcome.res.body instanceof Readable) outcome.res.body.destroy();
+      pool.budget.retryStarted();
+      retrying = true;
+      await sleep(backoffMs(attempt + 1, pool.retry, random), undefined, { signal: flow.signal }).catch(() => undefined);
+      if (flow.signal.aborted) { pool.budget.retryEnded(); throw new ProxyError('CLIENT_ABORTED', 'the client went away'); }
+    }
+  }
+
+  private async once(flow: Flow, b: Backend): Promise<{ ok: true; res: UpstreamResponse } | { ok: false; err: ProxyError }> {
+    const started = this.deps.clock.monotonic();
+    b.active++;
+    try {
+      const res = await exchange(flow, {
+        dispatcher: b.dispatcher, clock: this.deps.clock, mapError: mapUpstreamError,
+        headersTimeoutMs: b.options.headersTimeoutMs, bodyTimeoutMs: b.options.bodyTimeoutMs,
+        headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
+      });
+      const now = this.deps.clock.monotonic();
+      b.latency.observe(now - started, now);
+      track(res, () => { b.active--; });
+      return { ok: true, res };
+    } catch (err) {
+      b.active--;
+      return { ok: false, err: mapUpstreamError(err) };
+    }
+  }
+}
+
+/** Calls done once when the response body has been fully read or abandoned (or at once without a body). */
+function track(res: UpstreamResponse, done: () => void): void {
+  if (res.body instanceof Readable) finished(res.body, () => done());
+  else done();
+}
+
+function withSticky(res: UpstreamResponse, pool: BackendPool, token: string | undefined): UpstreamResponse {
+  if (token !== undefined && pool.config.stickyCookie !== undefined) {
+    res.head.headers.push(['Set-Cookie', `${pool.config.stickyCookie}=${token}; Path=/; HttpOnly; SameSite=Lax`]);
+  }
+  return res;
+}

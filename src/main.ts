@@ -6,6 +6,7 @@ import { cacheCommand } from './cli/cache.js';
 import { caCommand } from './cli/ca.js';
 import { forwardCommand } from './cli/forward.js';
 import { policyCommand } from './cli/policy.js';
+import { tuiCommand } from './cli/tui.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -20,6 +21,7 @@ program.addCommand(forwardCommand());
 program.addCommand(caCommand());
 program.addCommand(cacheCommand());
 program.addCommand(policyCommand());
+program.addCommand(tuiCommand(version));
 
 try {
   await program.parseAsync(process.argv);

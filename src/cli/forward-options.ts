@@ -28,6 +28,8 @@ export interface ForwardFlags {
   logFormat?: string;
   accessLog?: string;
   logHeaders?: boolean;
+  /** Run the TUI in-process (not a config key: it changes where logs go, see cli/tui.ts). */
+  tui?: boolean;
 }
 
 const list = (s: string | undefined): string[] | undefined =>

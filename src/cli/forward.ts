@@ -8,6 +8,7 @@ import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { flagsToConfig, normalizeFileConfig, type ForwardFlags } from './forward-options.js';
 import { runUntilSignal } from './signals.js';
+import { assertTerminal, openTuiLog, runForwardTui, TUI_LOG_FILE } from './tui.js';
 
 export const DEFAULT_CONFIG_FILE = 'portico.yaml';
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -48,22 +49,28 @@ export function forwardCommand(): Command {
     .option('--log-headers', 'capture request and response headers in flow records (secrets redacted)')
     .option('--admin <host:port>', 'serve the admin endpoint (metrics, flows, events, purge); off by default')
     .option('--admin-token <token>', 'require Authorization: Bearer TOKEN on the admin endpoint')
+    .option('--tui', `show live flows in a terminal UI; logs then go to ./${TUI_LOG_FILE}`)
     .action(async (flags: ForwardFlags) => {
       const config = loadForwardConfig(flags);
-      const log = createLogger(config.log.level);
+      if (flags.tui) assertTerminal();
+      const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
+      const log = createLogger(config.log.level, tuiFd);
       const proxy = await startForward(config, { log });
       const observers = await startObservers(proxy.bus, config, {
         mode: 'forward', version: VERSION, log, purgeCache: (plan) => proxy.purgeCache(plan),
         inFlight: () => proxy.stats().inFlight, openTunnels: () => proxy.stats().tunnels,
+        ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
       });
       process.on('SIGHUP', () => void proxy.reloadPolicy());
+      const stop = async (): Promise<void> => {
+        await proxy.close();
+        await observers.close(); // flushes the access log: SIGTERM loses no line
+      };
+      if (flags.tui) return runForwardTui({ bus: proxy.bus, proxyUrl: proxy.url, version: VERSION, log, stop });
       process.stdout.write(`portico forward listening on ${proxy.url}\n`);
       if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       if (config.mitm.enabled) log.info({ certs: config.certs }, 'TLS interception on');
-      await runUntilSignal(log, async () => {
-        await proxy.close();
-        await observers.close(); // flushes the access log: SIGTERM loses no line
-      });
+      await runUntilSignal(log, stop);
     });
 }
 

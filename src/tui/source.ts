@@ -19,11 +19,11 @@ export interface FlowSource {
  * Subscribes to the in-process EventBus. The bus already bounds the subscriber's queue and counts drops;
  * each delivery forwards any new drops as a `dropped` event, so the header shows them.
  */
-export function busSource(bus: EventBus, buffer = 10_000): FlowSource {
+export function busSource(bus: EventBus, buffer = 10_000, label = 'in-process'): FlowSource {
   let sub: Subscription | undefined;
   let reported = 0;
   return {
-    label: 'in-process',
+    label,
     start(sink) {
       sub = bus.subscribe((event) => {
         const lost = sub?.dropped() ?? 0;

@@ -1,0 +1,67 @@
+import { openSync } from 'node:fs';
+import { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { EventBus } from '../core/events.js';
+import { flushLogger } from '../observe/logger.js';
+import { startTui } from '../tui/run.js';
+import { busSource } from '../tui/source.js';
+import { SseSource } from '../tui/sse-source.js';
+
+/** Where the process log and the access log go while the TUI owns the terminal (never fd 1). */
+export const TUI_LOG_FILE = 'portico.log';
+
+/** The TUI reads keys in raw mode: refuse early, with a clear message, when there is no terminal. */
+export function assertTerminal(): void {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) throw new Error('the TUI needs a terminal (stdin and stdout must be TTYs)');
+}
+
+/** Opens ./portico.log for appending (0600: flows name clients and URLs) and returns its fd. */
+export function openTuiLog(path = TUI_LOG_FILE): number {
+  return openSync(path, 'a', 0o600);
+}
+
+export interface ForwardTuiOptions {
+  bus: EventBus;
+  proxyUrl: string;
+  version: string;
+  log: Logger;
+  /** Stops the proxy and its observers (flushes the access log). */
+  stop(): Promise<void>;
+}
+
+/** `forward --tui`: the TUI in-process on the mode's bus; q, Ctrl-C or SIGTERM stop the proxy gracefully. */
+export async function runForwardTui(o: ForwardTuiOptions): Promise<void> {
+  const tui = startTui({ source: busSource(o.bus, 10_000, `forward ${o.proxyUrl}`), proxyUrl: o.proxyUrl, version: o.version });
+  const onSignal = (): void => tui.close();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await tui.waitUntilExit();
+  o.log.info('TUI closed, shutting down');
+  await o.stop().catch((err: unknown) => o.log.error({ err }, 'error during shutdown'));
+  await flushLogger(o.log);
+  process.exit(0);
+}
+
+interface TuiFlags { connect: string; token?: string; proxy?: string; backfill?: string }
+
+/** `portico tui --connect URL`: attach to a running instance (any mode) over its admin endpoint. */
+export function tuiCommand(version: string): Command {
+  return new Command('tui')
+    .description('attach the terminal UI to a running Portico over its admin endpoint (GET /events, /flows, /upstreams)')
+    .requiredOption('--connect <url>', 'admin endpoint, e.g. http://127.0.0.1:9090')
+    .option('--token <token>', 'admin bearer token (or PORTICO_ADMIN_TOKEN)')
+    .option('--proxy <url>', 'the proxy to replay through (r) and to name in curl commands (x)')
+    .option('--backfill <n>', 'recent flows to load first from GET /flows (default 1000)')
+    .action(async (flags: TuiFlags) => {
+      const url = new URL(flags.connect);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--connect wants an http(s) URL, not ${flags.connect}`);
+      assertTerminal();
+      const token = flags.token ?? process.env.PORTICO_ADMIN_TOKEN;
+      const backfill = flags.backfill === undefined ? 1000 : Number(flags.backfill);
+      if (!Number.isInteger(backfill) || backfill < 0) throw new Error(`--backfill wants a count, not ${flags.backfill}`);
+      const source = new SseSource({ url: url.href, backfill, ...(token ? { token } : {}) });
+      const tui = startTui({ source, version, ...(flags.proxy ? { proxyUrl: flags.proxy } : {}) });
+      await tui.waitUntilExit();
+      process.exit(0);
+    });
+}

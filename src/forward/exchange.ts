@@ -3,7 +3,7 @@ import { Transform, pipeline } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
 import { errorResponse } from '../core/error-page.js';
-import type { Flow, RawHeaders } from '../core/flow.js';
+import type { Flow, Mode, RawHeaders } from '../core/flow.js';
 import { fromNodeRaw } from '../core/headers.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { clientAddress } from './client-address.js';
@@ -14,6 +14,8 @@ export interface ExchangeDeps {
   readonly clock: Clock;
   readonly nextId: () => string;
   readonly pipeline: Pipeline;
+  /** The mode flows are tagged with; the reverse front door reuses this module (default 'forward'). */
+  readonly mode?: Mode;
 }
 
 /** Builds the live Flow for a request; its signal aborts when the client goes away before the response is done. */
@@ -27,7 +29,7 @@ export function createFlow(req: IncomingMessage, res: ServerResponse, url: URL, 
   const headers: RawHeaders = fromNodeRaw(req.rawHeaders);
   const flow: Flow = {
     id: deps.nextId(),
-    mode: 'forward',
+    mode: deps.mode ?? 'forward',
     signal: controller.signal,
     client: tunnel?.user !== undefined ? { ...client, user: tunnel.user } : client,
     startedAt: deps.clock.now(),

@@ -5,6 +5,7 @@ import { ConfigError } from './config/load.js';
 import { cacheCommand } from './cli/cache.js';
 import { caCommand } from './cli/ca.js';
 import { forwardCommand } from './cli/forward.js';
+import { logCommand } from './cli/log.js';
 import { policyCommand } from './cli/policy.js';
 import { tuiCommand } from './cli/tui.js';
 
@@ -22,6 +23,7 @@ program.addCommand(caCommand());
 program.addCommand(cacheCommand());
 program.addCommand(policyCommand());
 program.addCommand(tuiCommand(version));
+program.addCommand(logCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportHar } from '../../src/cli/log.js';
+import { curl } from '../helpers/curl.js';
+import { startHttpOrigin, type Origin } from '../helpers/origin.js';
+
+const MAIN = join(import.meta.dirname, '../../src/main.ts');
+/** tsx by absolute URL: the CLI runs in a temp folder (no portico.yaml, no rules) where `tsx` does not resolve. */
+const TSX = import.meta.resolve('tsx');
+let origin: Origin;
+let dir: string;
+
+beforeAll(async () => {
+  origin = await startHttpOrigin();
+  dir = mkdtempSync(join(tmpdir(), 'portico-cli-log-'));
+});
+afterAll(async () => {
+  await origin.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The real CLI (through tsx, no build needed); resolves once both the proxy and the admin endpoint listen. */
+function spawnPortico(args: string[]) {
+  const proc = spawn(process.execPath, ['--import', TSX, MAIN, 'forward', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const ready = new Promise<{ proxy: string; admin: string }>((resolve, reject) => {
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const p = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const a = /admin on (http:\/\/\S+)/.exec(out)?.[1];
+      if (p && a) resolve({ proxy: p, admin: a });
+    });
+    proc.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  return { proc, ready, out: () => out };
+}
+
+describe('portico forward with --admin and --log-format squid', () => {
+  it('logs squid lines to stdout (flushed on SIGTERM), serves metrics and exports HAR', async () => {
+    const p = spawnPortico([
+      '--listen', '127.0.0.1:0', '--allow-target', '127.0.0.0/8', '--no-cache', '--rules', 'none',
+      '--log-format', 'squid', '--access-log', '-', '--admin', '127.0.0.1:0', '--admin-token', 'tok', '--log-headers',
+    ]);
+    const { proxy, admin } = await p.ready;
+    for (let i = 0; i < 3; i++) expect((await curl(['-x', proxy, `${origin.url}/echo?i=${i}`])).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    const metrics = await (await fetch(`${admin}/metrics`, { headers: { authorization: 'Bearer tok' } })).text();
+    expect(metrics).toMatch(/^portico_requests_total\{mode="forward",status_class="2xx",cache="none",policy="[a-z]+"\} 3$/m);
+    const file = join(dir, 'flows.har');
+    expect(await exportHar({ har: file, connect: admin, token: 'tok' })).toBe(3);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ log: { version: '1.2' } });
+    await expect(exportHar({ har: file, connect: admin })).rejects.toThrow(/401/);
+    p.proc.kill('SIGTERM');
+    const [code] = (await once(p.proc, 'exit')) as [number];
+    expect(code).toBe(0);
+    const lines = p.out().split('\n').filter((l) => / TCP_MISS\/200 /.test(l));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^\d+\.\d{3} +\d+ 127\.0\.0\.1 TCP_MISS\/200 \d+ GET http:\/\/127\.0\.0\.1:\d+\/echo\?i=0 - HIER_DIRECT\/127\.0\.0\.1 application\/json$/);
+  });
+});

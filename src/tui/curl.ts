@@ -4,9 +4,12 @@ import type { RawHeaders } from '../core/flow.js';
 import type { FlowRecord } from '../core/flow.js';
 import type { Entry } from './entry.js';
 
-/** Fields a replay or a curl command must not resend: hop-by-hop, proxy credentials, framing, redacted values. */
+/**
+ * Fields a replay or a curl command must not resend: hop-by-hop, proxy credentials, framing, redacted values, and
+ * Via (the captured request may carry Portico's own, which would look like a forwarding loop).
+ */
 const SKIP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'content-length', 'host']);
+  'transfer-encoding', 'upgrade', 'content-length', 'host', 'via']);
 
 /** The captured request headers worth resending (none when the logger did not capture headers). */
 export function replayHeaders(flow: FlowRecord): RawHeaders {

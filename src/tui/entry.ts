@@ -16,7 +16,7 @@ export interface Entry {
 function splitUrl(url: string): { host: string; path: string } {
   try {
     const u = new URL(url);
-    return { host: u.hostname, path: u.pathname + u.search };
+    return { host: u.host, path: u.pathname + u.search };
   } catch {
     return { host: url, path: '' }; // authority form (host:port) of a CONNECT
   }

@@ -44,7 +44,8 @@ function policyText(e: Entry): string {
   return p.reportOnly ? `~${p.action}` : p.action;
 }
 
-const FIXED = { time: 8, client: 15, method: 7, status: 3, size: 6, dur: 6, cache: 5, policy: 7, upstream: 18 };
+const FIXED = { time: 8, client: 15, method: 7, status: 3, size: 6, dur: 6, cache: 6, policy: 7, upstream: 18 };
+const CACHE_SHORT: Record<string, string> = { uncacheable: 'uncach', revalidated: 'reval' };
 const FIXED_WIDTH = Object.values(FIXED).reduce((a, b) => a + b + 1, 0);
 
 export function headerRow(width: number): string {
@@ -63,5 +64,5 @@ export function formatRow(e: Entry, width: number, selected: boolean): string {
   return `${selected ? '›' : ' '} ${fit(f.time.slice(11, 19), FIXED.time)} ${fit(f.client, FIXED.client)} `
     + `${fit(f.method, FIXED.method)} ${fit(where, url)} ${fit(statusText(e), FIXED.status)} `
     + `${right(humanBytes(f.bytesOut), FIXED.size)} ${right(humanMs(f.timings.total), FIXED.dur)} `
-    + `${fit(f.notes.cache ?? '', FIXED.cache)} ${fit(policyText(e), FIXED.policy)} ${fit(upstream, FIXED.upstream)}`;
+    + `${fit(CACHE_SHORT[f.notes.cache ?? ''] ?? f.notes.cache ?? '', FIXED.cache)} ${fit(policyText(e), FIXED.policy)} ${fit(upstream, FIXED.upstream)}`;
 }

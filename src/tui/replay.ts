@@ -11,7 +11,8 @@ export interface ReplayResult { ok: boolean; text: string }
 export async function replay(e: Entry, proxyUrl: string | undefined, timeoutMs = 10_000): Promise<ReplayResult> {
   if (!proxyUrl) return { ok: false, text: 'replay needs the proxy URL (tui --proxy URL)' };
   if (e.kind !== 'flow') return { ok: false, text: 'a tunnel has no HTTP request to replay' };
-  const agent = new ProxyAgent(proxyUrl);
+  // Plain http:// goes to the proxy in absolute form, as a browser sends it; only https:// needs a CONNECT.
+  const agent = new ProxyAgent({ uri: proxyUrl, proxyTunnel: e.flow.url.startsWith('https:') });
   try {
     const headers: Record<string, string> = {};
     for (const [name, value] of replayHeaders(e.flow)) headers[name.toLowerCase()] = value;

@@ -39,7 +39,7 @@ async function purge(url: string | undefined, flags: PurgeFlags): Promise<number
   }
   if (config.store === 'memory') {
     process.stderr.write('the memory store lives inside the running proxy: it can only be purged through the admin endpoint, '
-      + 'which does not exist yet (restarting the proxy empties it). Use --cache redis://… for a shared store.\n');
+      + 'POST /cache/purge on `portico forward --admin HOST:PORT` (restarting the proxy empties it). Use --cache redis://… for a shared store.\n');
     return 2;
   }
   const store = createRedisStore({

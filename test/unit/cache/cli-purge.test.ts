@@ -34,7 +34,7 @@ describe('portico cache purge (process)', () => {
   it('explains that the memory store can only be purged through the admin endpoint', async () => {
     const r = await portico(['cache', 'purge', '--all', '--cache', 'memory', '--config', '/dev/null']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/admin endpoint, which does not exist yet/);
+    expect(r.stderr).toMatch(/admin endpoint, POST \/cache\/purge/);
   });
 
   it.runIf(mode === 'run')('removes a URL and its variants from Redis, leaving other URLs', async () => {

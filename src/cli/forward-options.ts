@@ -28,6 +28,7 @@ export interface ForwardFlags {
   logFormat?: string;
   accessLog?: string;
   logHeaders?: boolean;
+  logBodies?: string;
   /** Run the TUI in-process (not a config key: it changes where logs go, see cli/tui.ts). */
   tui?: boolean;
 }
@@ -89,6 +90,7 @@ function logFlags(f: ForwardFlags): PlainObject | undefined {
   if (f.logFormat !== undefined) log.format = f.logFormat;
   if (f.accessLog !== undefined) log.accessLog = list(f.accessLog);
   if (f.logHeaders !== undefined) log.headers = f.logHeaders;
+  if (f.logBodies !== undefined) log.bodies = Number(f.logBodies);
   return Object.keys(log).length > 0 ? log : undefined;
 }
 

@@ -47,6 +47,7 @@ export function forwardCommand(): Command {
     .option('--log-format <format>', 'access-log lines: json (default) | squid | combined')
     .option('--access-log <dest>', 'access-log destinations, comma-separated: - (stdout, default) and/or FILE (rotated)')
     .option('--log-headers', 'capture request and response headers in flow records (secrets redacted)')
+    .option('--log-bodies <bytes>', 'keep the first BYTES of each text body on flow records (default 0: off)')
     .option('--admin <host:port>', 'serve the admin endpoint (metrics, flows, events, purge); off by default')
     .option('--admin-token <token>', 'require Authorization: Bearer TOKEN on the admin endpoint')
     .option('--tui', `show live flows in a terminal UI; logs then go to ./${TUI_LOG_FILE}`)

@@ -121,7 +121,7 @@ const cacheSchema = z.preprocess(
 );
 
 const logDefaults = {
-  level: 'info' as const, format: 'json' as const, accessLog: ['-'], headers: false,
+  level: 'info' as const, format: 'json' as const, accessLog: ['-'], headers: false, bodies: 0,
   redactHeaders: ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'],
   rotate: { count: 5 }, ringFlows: 10_000,
 };
@@ -135,6 +135,8 @@ export const logSchema = z.object({
   accessLog: stringList.default(logDefaults.accessLog),
   /** Capture request/response headers on every flow record (secrets redacted). */
   headers: z.boolean().default(false),
+  /** Keep the first N bytes of each body on flow records (uncompressed text types only); 0 = off. */
+  bodies: z.number().int().nonnegative().max(1024 * 1024).default(0),
   /** Header names (any case) whose values are replaced by "[REDACTED]" everywhere. */
   redactHeaders: stringList.default(logDefaults.redactHeaders),
   /** Rotation of file destinations (pino-roll): by size ("10m", "1g"), by time ("daily", "hourly"), or both. */

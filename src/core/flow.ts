@@ -1,3 +1,4 @@
+import { capturedText, type BodyCapture } from './body-capture.js';
 import type { ProxyError, ProxyErrorCode } from './errors.js';
 import { captureHeaders, NO_CAPTURE, redactUrl, type RecordOptions } from './record-headers.js';
 
@@ -91,6 +92,8 @@ export interface Flow {
   /** Byte counters maintained by the front door (body bytes, not headers). */
   bytesIn: number;
   bytesOut: number;
+  /** Set by the pipeline only when `log.bodies` > 0: the front door feeds it the first bytes of each body. */
+  capture?: BodyCapture;
 }
 
 /** The plain JSON snapshot of a finished flow: what logs, admin, SSE and the TUI see. */
@@ -112,6 +115,9 @@ export interface FlowRecord {
   /** Only with `log.headers: true`: lower-cased names, secrets "[REDACTED]" (core/record-headers.ts). */
   requestHeaders?: RawHeaders;
   responseHeaders?: RawHeaders;
+  /** Only with `log.bodies: N`: the first N bytes of text bodies (uncompressed text types), as UTF-8. */
+  requestBody?: string;
+  responseBody?: string;
 }
 
 function round(ms: number | undefined, start: number): number | undefined {
@@ -142,6 +148,12 @@ export function toRecord(flow: Flow, opts: RecordOptions = NO_CAPTURE): FlowReco
   if (opts.headers) {
     record.requestHeaders = captureHeaders(flow.request.headers, opts.redact);
     if (flow.response) record.responseHeaders = captureHeaders(flow.response.headers, opts.redact);
+  }
+  if (flow.capture) {
+    const req = capturedText(flow.capture.request, flow.request.headers);
+    const res = capturedText(flow.capture.response, flow.response?.headers);
+    if (req !== undefined) record.requestBody = req;
+    if (res !== undefined) record.responseBody = res;
   }
   return record;
 }

@@ -1,5 +1,6 @@
 import type { EventBus } from './events.js';
 import { ProxyError, toProxyError } from './errors.js';
+import { BodyCapture } from './body-capture.js';
 import { toRecord, type Flow } from './flow.js';
 import { NO_CAPTURE, type RecordOptions } from './record-headers.js';
 import type { Stage, StageContext, Upstream, Verdict } from './stage.js';
@@ -25,6 +26,7 @@ export class Pipeline {
   ) {}
 
   async run(flow: Flow): Promise<PipelineResult> {
+    if (this.record.bodies) flow.capture = new BodyCapture(this.record.bodies);
     let ran = 0;
     let verdict: Verdict = { kind: 'continue' };
     try {

@@ -10,9 +10,11 @@ export interface RecordOptions {
   readonly headers: boolean;
   /** Lower-case names replaced by "[REDACTED]". */
   readonly redact: ReadonlySet<string>;
+  /** First bytes of each text body to keep (`log.bodies`); 0 = none. */
+  readonly bodies?: number;
 }
 
-export const NO_CAPTURE: RecordOptions = { headers: false, redact: new Set(DEFAULT_REDACTED_HEADERS) };
+export const NO_CAPTURE: RecordOptions = { headers: false, redact: new Set(DEFAULT_REDACTED_HEADERS), bodies: 0 };
 
 /**
  * An allow-list copy of wire headers: names lower-cased, secrets replaced. pino's path redaction cannot reach
@@ -30,8 +32,8 @@ export function captureHeaders(raw: RawHeaders, redact: ReadonlySet<string>): Ra
 }
 
 /** Compiled once from the `log` config section. */
-export function recordOptions(log: { headers: boolean; redactHeaders: readonly string[] }): RecordOptions {
-  return { headers: log.headers, redact: new Set(log.redactHeaders.map((h) => h.toLowerCase())) };
+export function recordOptions(log: { headers: boolean; redactHeaders: readonly string[]; bodies?: number }): RecordOptions {
+  return { headers: log.headers, redact: new Set(log.redactHeaders.map((h) => h.toLowerCase())), bodies: log.bodies ?? 0 };
 }
 
 /** A URL's href with its userinfo password replaced (http://user:[REDACTED]@host/). */

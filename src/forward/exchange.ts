@@ -52,6 +52,7 @@ function countingBody(req: IncomingMessage, flow: Flow): Transform {
   const counter = new Transform({
     transform(chunk: Buffer, _enc, callback) {
       flow.bytesIn += chunk.length;
+      flow.capture?.onRequest(chunk);
       callback(null, chunk);
     },
   });

@@ -17,7 +17,10 @@ export function writeResponse(res: ServerResponse, flow: Flow): Promise<void> {
     return endWith(res, undefined, flow);
   }
   if (body instanceof Uint8Array) {
-    if (!noBody(flow)) flow.bytesOut += body.byteLength;
+    if (!noBody(flow)) {
+      flow.bytesOut += body.byteLength;
+      flow.capture?.onResponse(body);
+    }
     return endWith(res, body, flow);
   }
   const stream = body instanceof Readable ? body : Readable.from(body, { objectMode: false });
@@ -44,6 +47,7 @@ function pipeBody(stream: Readable, res: ServerResponse, flow: Flow): Promise<vo
     };
     stream.on('data', (chunk: Uint8Array) => {
       flow.bytesOut += chunk.byteLength;
+      flow.capture?.onResponse(chunk);
     });
     stream.once('error', (err) => settle(err));
     res.once('finish', () => settle());

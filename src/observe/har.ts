@@ -6,11 +6,11 @@ export interface HarEntry {
   time: number;
   request: {
     method: string; url: string; httpVersion: string; cookies: []; headers: HarNameValue[];
-    queryString: HarNameValue[]; headersSize: -1; bodySize: number;
+    queryString: HarNameValue[]; headersSize: -1; bodySize: number; postData?: { mimeType: string; text: string };
   };
   response: {
     status: number; statusText: string; httpVersion: string; cookies: []; headers: HarNameValue[];
-    content: { size: number; mimeType: string }; redirectURL: string; headersSize: -1; bodySize: number;
+    content: { size: number; mimeType: string; text?: string }; redirectURL: string; headersSize: -1; bodySize: number;
   };
   cache: Record<string, never>;
   timings: { blocked: -1; dns: -1; connect: -1; ssl: -1; send: number; wait: number; receive: number };
@@ -21,7 +21,7 @@ export interface Har { log: { version: '1.2'; creator: { name: string; version: 
 
 /**
  * HAR 1.2 (what browser dev tools import) from flow records. Headers appear only when they were captured
- * (`log.headers`), already redacted; bodies are not captured, so content carries size and type only.
+ * (`log.headers`), already redacted; bodies only as their first `log.bodies` bytes of text.
  */
 export function toHar(records: readonly FlowRecord[], version: string): Har {
   return { log: { version: '1.2', creator: { name: 'portico', version }, pages: [], entries: records.map(entry) } };
@@ -49,6 +49,8 @@ function entry(r: FlowRecord): HarEntry {
     _portico: { id: r.id, mode: r.mode, client: r.client, notes: r.notes },
   };
   if (upstream) e.serverIPAddress = upstream.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  if (r.requestBody !== undefined) e.request.postData = { mimeType: header(r.requestHeaders, 'content-type') ?? '', text: r.requestBody };
+  if (r.responseBody !== undefined) e.response.content.text = r.responseBody; // the first log.bodies bytes only
   if (r.user !== undefined) e._portico.user = r.user;
   if (r.error) e._portico.error = r.error;
   return e;

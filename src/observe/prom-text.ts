@@ -26,8 +26,8 @@ export class CounterFamily {
 
   constructor(readonly name: string, readonly help: string, private readonly type: 'counter' | 'gauge' = 'counter') {}
 
-  add(labels: Labels, by = 1): void {
-    const key = labelText(labels);
+  /** `key` identifies the label set (callers build it by plain concatenation: no escaping on the hot path). */
+  add(labels: Labels, by = 1, key = labelText(labels)): void {
     const cur = this.values.get(key);
     if (cur) cur.value += by;
     else this.values.set(key, { labels, value: by });
@@ -50,8 +50,7 @@ export class Histogram {
 
   constructor(readonly name: string, readonly help: string, private readonly buckets: readonly number[]) {}
 
-  observe(labels: Labels, value: number): void {
-    const key = labelText(labels);
+  observe(labels: Labels, value: number, key = labelText(labels)): void {
     let s = this.series.get(key);
     if (!s) {
       s = { labels, counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };

@@ -50,8 +50,11 @@ const SPECIAL: ReadonlyArray<[keyof Key, string]> = [
 export function keyNames(input: string, key: Key): string[] {
   for (const [flag, name] of SPECIAL) if (key[flag] === true) return [name];
   if (key.ctrl || key.meta) return [];
-  return [...input];
+  return [...input].map((ch) => CONTROL[ch] ?? ch);
 }
+
+/** Control characters that can ride inside a chunk ("abc\r" when keys are sent faster than Ink reads them). */
+const CONTROL: Readonly<Record<string, string>> = { '\r': 'enter', '\n': 'enter', '\u007f': 'backspace', '\b': 'backspace', '\t': 'tab' };
 
 export function commandFor(scope: Scope, name: string): Command | undefined {
   for (const b of KEYMAP) {

@@ -20,7 +20,9 @@ export interface AppProps {
   columns?: number;
 }
 
-const CHROME_ROWS = 6; // header (2) + list header (1) + footer (message 1, help 2)
+// header (2) + list header (1) + footer (message 1, help 2), and one spare line: Ink output as tall as the terminal
+// scrolls it and garbles the redraw
+const CHROME_ROWS = 7;
 
 /** Redraws on a timer when the store or the screen state changed (and once a second for the rates). */
 function useFrame(store: FlowStore, controller: TuiController, frameMs: number): void {

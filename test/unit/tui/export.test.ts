@@ -37,6 +37,7 @@ describe('keymap', () => {
   const none = { upArrow: false, downArrow: false, return: false, escape: false } as Parameters<typeof keyNames>[1];
   it('splits a chunk into keys and maps them per screen', () => {
     expect(keyNames('jjj', none)).toEqual(['j', 'j', 'j']);
+    expect(keyNames('4xx\r', none)).toEqual(['4', 'x', 'x', 'enter']);
     expect(keyNames('', { ...none, downArrow: true })).toEqual(['down']);
     expect(commandFor('list', 'j')).toBe('cursor.down');
     expect(commandFor('detail', 'j')).toBeUndefined();

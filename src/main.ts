@@ -7,6 +7,8 @@ import { caCommand } from './cli/ca.js';
 import { forwardCommand } from './cli/forward.js';
 import { logCommand } from './cli/log.js';
 import { policyCommand } from './cli/policy.js';
+import { reverseCommand } from './cli/reverse.js';
+import { routeCommand } from './cli/route.js';
 import { tuiCommand } from './cli/tui.js';
 
 const require = createRequire(import.meta.url);
@@ -19,6 +21,8 @@ const program = new Command('portico')
   .exitOverride();
 
 program.addCommand(forwardCommand());
+program.addCommand(reverseCommand());
+program.addCommand(routeCommand());
 program.addCommand(caCommand());
 program.addCommand(cacheCommand());
 program.addCommand(policyCommand());

@@ -82,6 +82,17 @@ export class BackendPool {
     return new ProxyError('NO_HEALTHY_BACKEND', `no healthy backend in pool ${this.name}: ${states.join(', ')}`);
   }
 
+  /** Pool state for the admin endpoint's /upstreams and `route test`. */
+  snapshot(now: number): { name: string; panic: boolean; backends: Array<Record<string, unknown>> } {
+    return {
+      name: this.name, panic: this.health.panic(now),
+      backends: this.backends.map((b) => ({
+        id: b.id, state: this.health.state(b.id, now), reason: this.health.reason(b.id), active: b.active,
+        weight: b.configuredWeight, ewmaMs: Math.round(b.ewmaMs * 10) / 10,
+      })),
+    };
+  }
+
   async close(): Promise<void> {
     await this.checker?.close();
     await Promise.all(this.backends.map((b) => b.close()));

@@ -1,0 +1,83 @@
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import { mergeConfig, readConfigFile, validateConfig, type PlainObject } from '../config/load.js';
+import { systemClock } from '../core/clock.js';
+import { createLogger } from '../observe/logger.js';
+import { startObservers } from '../observe/observers.js';
+import { reverseConfigSchema, type ReverseConfig } from '../reverse/config.js';
+import { startReverse } from '../reverse/server.js';
+import { runUntilSignal } from './signals.js';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export interface ReverseFlags {
+  config?: string;
+  listen?: string;
+  backend?: string[];
+  balance?: string;
+  healthPath?: string;
+  exposeBackend?: boolean;
+  trustedProxy?: string;
+  logLevel?: string;
+  shutdownGrace?: string;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Flags → the config shape: --backend/--balance/--health-path make (or replace) the pool `default`. */
+export function reverseFlagsToConfig(f: ReverseFlags): PlainObject {
+  const out: PlainObject = {};
+  if (f.listen !== undefined) out.listen = f.listen;
+  if (f.backend !== undefined && f.backend.length > 0) {
+    out.pools = { default: {
+      backends: f.backend, ...(f.balance === undefined ? {} : { balance: f.balance }),
+      ...(f.healthPath === undefined ? {} : { health: { path: f.healthPath } }),
+    } };
+  }
+  if (f.exposeBackend) out.exposeBackend = true;
+  if (f.trustedProxy !== undefined) out.trustedProxies = f.trustedProxy.split(',').map((s) => s.trim()).filter(Boolean);
+  if (f.logLevel !== undefined) out.log = { level: f.logLevel };
+  if (f.shutdownGrace !== undefined) out.shutdown = { graceMs: Number(f.shutdownGrace) };
+  return out;
+}
+
+export function loadReverseConfig(flags: ReverseFlags): ReverseConfig {
+  const fromFile = flags.config === undefined ? {} : readConfigFile(flags.config);
+  const merged = mergeConfig(fromFile, reverseFlagsToConfig(flags));
+  return validateConfig(reverseConfigSchema, merged, flags.config === undefined ? 'flags' : `${flags.config} + flags`);
+}
+
+export function withReverseOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'lb.yaml: pools, routes, weights, health, canary')
+    .option('--backend <host:port>', 'a backend of the default pool (repeat the flag)', collect)
+    .option('--balance <policy>', 'round-robin|weighted|least-conn|p2c|ewma|random|hash-ip|hash-header:NAME|hash-cookie:NAME|maglev-ip')
+    .option('--health-path <path>', 'active HTTP checks of the default pool on this path');
+}
+
+export function reverseCommand(): Command {
+  return withReverseOptions(new Command('reverse').description('run the reverse proxy / L7 load balancer'))
+    .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8081)')
+    .option('--expose-backend', 'add X-Portico-Backend to responses')
+    .option('--trusted-proxy <cidrs>', 'peers whose X-Forwarded-For/Forwarded are kept and extended')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--shutdown-grace <ms>', 'time in-flight requests get on SIGTERM (default 10000)')
+    .action(async (flags: ReverseFlags) => {
+      const config = loadReverseConfig(flags);
+      const log = createLogger(config.log.level);
+      const proxy = await startReverse(config, { log });
+      const observers = await startObservers(proxy.bus, config, {
+        mode: 'reverse', version: VERSION, log, inFlight: () => proxy.stats().inFlight,
+        upstreams: () => [...proxy.pools.values()].map((p) => p.snapshot(systemClock.monotonic())),
+      });
+      proxy.bus.subscribe((e) => {
+        if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
+      });
+      process.stdout.write(`portico reverse listening on ${proxy.url}\n`);
+      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
+      await runUntilSignal(log, async () => {
+        await proxy.close();
+        await observers.close();
+      });
+    });
+}

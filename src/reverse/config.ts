@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { parseBalance } from '../balance/spec.js';
+import { adminSchema, listenSchema, logSchema } from '../config/schema.js';
+import { parseAddress } from '../upstream/backend.js';
+
+const ms = z.number().int().nonnegative();
+const positive = z.number().int().positive();
+
+const backendSchema = z.union([z.string(), z.object({ address: z.string(), weight: z.number().positive().default(1) }).strict()])
+  .transform((b, ctx) => {
+    const spec = typeof b === 'string' ? { address: b, weight: 1 } : b;
+    try { parseAddress(spec.address); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); }
+    return spec;
+  });
+
+const balanceSchema = z.string().default('round-robin').transform((text, ctx) => {
+  try { return parseBalance(text); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); return z.NEVER; }
+});
+
+const poolSchema = z.object({
+  backends: z.array(backendSchema).min(1),
+  balance: balanceSchema,
+  /** Active checks; off unless `path` (HTTP) or `kind: tcp` is given. */
+  health: z.object({
+    kind: z.enum(['http', 'tcp']).default('http'),
+    path: z.string().startsWith('/').optional(),
+    expectStatus: z.tuple([z.number().int(), z.number().int()]).default([200, 399]),
+    intervalMs: positive.default(2_000),
+    timeoutMs: positive.default(1_000),
+    jitter: z.number().min(0).max(1).default(0.1),
+    rise: positive.default(2),
+    fall: positive.default(3),
+  }).strict().optional(),
+  outlier: z.object({
+    consecutiveFailures: z.number().int().nonnegative().default(5),
+    baseEjectionMs: ms.default(30_000),
+    maxEjectionMs: ms.default(300_000),
+    maxEjectionPercent: z.number().min(0).max(100).default(10),
+    panicThresholdPercent: z.number().min(0).max(100).default(50),
+  }).strict().optional(),
+  retry: z.object({
+    maxAttempts: positive.default(3),
+    budgetPercent: z.number().min(0).max(100).default(20),
+    minRetryConcurrency: z.number().int().nonnegative().default(3),
+    backoffBaseMs: ms.default(25),
+    backoffMaxMs: ms.default(250),
+  }).strict().optional(),
+  connections: z.object({
+    max: positive.default(128),
+    keepAliveTimeoutMs: ms.default(30_000),
+    connectTimeoutMs: positive.default(3_000),
+    headersTimeoutMs: positive.default(30_000),
+    bodyTimeoutMs: positive.default(60_000),
+    queueTimeoutMs: ms.default(5_000),
+  }).strict().optional(),
+  slowStart: z.object({ windowMs: ms.default(0), aggression: z.number().positive().default(1) }).strict().optional(),
+  sticky: z.object({ cookie: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/) }).strict().optional(),
+}).strict();
+
+const routeSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._:-]+$/).optional(),
+  host: z.union([z.string(), z.array(z.string())]).transform((h) => (typeof h === 'string' ? [h] : h)).optional(),
+  path: z.string().startsWith('/').optional(),
+  pathGlob: z.string().optional(),
+  pathRegex: z.string().optional(),
+  methods: z.array(z.string()).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  cookies: z.record(z.string(), z.string()).optional(),
+  pool: z.string(),
+  stripPrefix: z.union([z.boolean(), z.string().startsWith('/')]).optional(),
+  setHeaders: z.record(z.string(), z.string()).optional(),
+  removeHeaders: z.array(z.string()).optional(),
+  canary: z.object({
+    pool: z.string(),
+    percent: z.number().min(0).max(100),
+    sticky: z.string().regex(/^(ip|cookie:.+|header:.+)$/).optional(),
+    overrideHeader: z.string().default('X-Canary'),
+  }).strict().optional(),
+}).strict();
+
+export const reverseConfigSchema = z.object({
+  listen: listenSchema.default({ host: '127.0.0.1', port: 8081 }),
+  pools: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), poolSchema).refine((p) => Object.keys(p).length > 0, 'at least one pool'),
+  routes: z.array(routeSchema).default([]),
+  /** Peers whose X-Forwarded-For / Forwarded are kept and extended (everyone else's are replaced). */
+  trustedProxies: z.array(z.string()).default([]),
+  exposeBackend: z.boolean().default(false),
+  via: z.object({ enabled: z.boolean().default(true), pseudonym: z.string().default('portico') }).strict().default({ enabled: true, pseudonym: 'portico' }),
+  server: z.object({
+    headersTimeoutMs: positive.default(30_000),
+    requestTimeoutMs: positive.default(300_000),
+    keepAliveTimeoutMs: positive.default(5_000),
+    maxHeaderBytes: positive.default(16_384),
+  }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384 }),
+  shutdown: z.object({ graceMs: ms.default(10_000) }).strict().default({ graceMs: 10_000 }),
+  log: logSchema,
+  admin: adminSchema,
+}).strict().superRefine((cfg, ctx) => {
+  cfg.routes.forEach((r, i) => {
+    for (const [key, pool] of [['pool', r.pool], ['canary.pool', r.canary?.pool]] as const) {
+      if (pool !== undefined && !(pool in cfg.pools)) ctx.addIssue({ code: 'custom', path: ['routes', i, key], message: `unknown pool "${pool}"` });
+    }
+  });
+});
+
+export type ReverseConfig = z.output<typeof reverseConfigSchema>;
+export type ReversePoolConfig = ReverseConfig['pools'][string];
+export type ReverseRouteConfig = ReverseConfig['routes'][number];

@@ -3,12 +3,20 @@ import { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { EventBus } from '../core/events.js';
 import { flushLogger } from '../observe/logger.js';
-import { startTui } from '../tui/run.js';
 import { busSource } from '../tui/source.js';
 import { SseSource } from '../tui/sse-source.js';
 
 /** Where the process log and the access log go while the TUI owns the terminal (never fd 1). */
 export const TUI_LOG_FILE = 'portico.log';
+
+/**
+ * Ink and React load only when a TUI starts (plain `forward` never pays for them), in React's production build:
+ * the development build's checks cost CPU on every frame.
+ */
+async function loadTui(): Promise<typeof import('../tui/run.js')> {
+  process.env.NODE_ENV ??= 'production';
+  return import('../tui/run.js');
+}
 
 /** The TUI reads keys in raw mode: refuse early, with a clear message, when there is no terminal. */
 export function assertTerminal(): void {
@@ -31,6 +39,7 @@ export interface ForwardTuiOptions {
 
 /** `forward --tui`: the TUI in-process on the mode's bus; q, Ctrl-C or SIGTERM stop the proxy gracefully. */
 export async function runForwardTui(o: ForwardTuiOptions): Promise<void> {
+  const { startTui } = await loadTui();
   const tui = startTui({ source: busSource(o.bus, 10_000, `forward ${o.proxyUrl}`), proxyUrl: o.proxyUrl, version: o.version });
   const onSignal = (): void => tui.close();
   process.once('SIGTERM', onSignal);
@@ -60,6 +69,7 @@ export function tuiCommand(version: string): Command {
       const backfill = flags.backfill === undefined ? 1000 : Number(flags.backfill);
       if (!Number.isInteger(backfill) || backfill < 0) throw new Error(`--backfill wants a count, not ${flags.backfill}`);
       const source = new SseSource({ url: url.href, backfill, ...(token ? { token } : {}) });
+      const { startTui } = await loadTui();
       const tui = startTui({ source, version, ...(flags.proxy ? { proxyUrl: flags.proxy } : {}) });
       await tui.waitUntilExit();
       process.exit(0);

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { startHttpOrigin, type Origin } from '../helpers/origin.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 const SESSION = `portico-tui-${process.pid}`;
+const REMOTE = `portico-tui-remote-${process.pid}`;
 
 function hasTmux(): boolean {
   try {
@@ -27,12 +28,12 @@ function tmux(...args: string[]): Promise<string> {
   });
 }
 
-const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', SESSION);
+const screen = (session = SESSION): Promise<string> => tmux('capture-pane', '-p', '-t', session);
 
-async function waitScreen(test: (s: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
+async function waitScreen(test: (s: string) => boolean, what: string, timeoutMs = 10_000, session = SESSION): Promise<string> {
   let last = '';
   for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(100)) {
-    last = await screen().catch(() => last);
+    last = await screen(session).catch(() => last);
     if (test(last)) return last;
   }
   throw new Error(`screen never showed ${what}; last screen:\n${last}`);
@@ -98,5 +99,46 @@ describe.skipIf(!hasTmux())('portico forward --tui in a real terminal (tmux)', (
     const log = await readFile(join(dir, 'portico.log'), 'utf8');
     expect(log).toContain('/status/404');
     expect(log).toContain('TUI closed, shutting down');
+  });
+});
+
+describe.skipIf(!hasTmux())('portico tui --connect to a running instance\'s admin endpoint (tmux)', () => {
+  let origin: Origin;
+  let proxy: ChildProcess;
+  let proxyPort: number;
+  let adminPort: number;
+
+  beforeAll(async () => {
+    origin = await startHttpOrigin();
+    [proxyPort, adminPort] = [await freePort(), await freePort()];
+    proxy = spawn('node', [MAIN, 'forward', '--listen', `127.0.0.1:${proxyPort}`, '--allow-target', '127.0.0.0/8',
+      '--admin', `127.0.0.1:${adminPort}`, '--admin-token', 'S3CRET', '--access-log', '-', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proxy.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
+    for (let i = 0; i < 100 && !out.includes('portico admin on'); i++) await sleep(100);
+    expect(out).toContain('portico admin on');
+  });
+
+  afterAll(async () => {
+    await tmux('kill-session', '-t', REMOTE).catch(() => undefined);
+    proxy.kill('SIGTERM');
+    await origin.close();
+  });
+
+  it('backfills recent flows, streams new ones with the token, shows the backends empty state', async () => {
+    const via = `http://127.0.0.1:${proxyPort}`;
+    expect((await curl(['-x', via, `${origin.url}/status/201`])).status).toBe(201);
+    const cmd = `node ${MAIN} tui --connect http://127.0.0.1:${adminPort} --token S3CRET --proxy ${via}`;
+    await tmux('new-session', '-d', '-s', REMOTE, '-x', '120', '-y', '40', cmd);
+    let s = await waitScreen((x) => x.includes('/status/201') && x.includes('(live)'), 'the backfilled flow', 10_000, REMOTE);
+    expect(s).toContain(`portico · http://127.0.0.1:${adminPort} (live)`);
+    expect((await curl(['-x', via, `${origin.url}/status/503`])).status).toBe(503);
+    s = await waitScreen((x) => /\/status\/503\s+503/.test(x), 'the live flow', 10_000, REMOTE);
+    expect(s).toContain('flows 2/2');
+    await tmux('send-keys', '-t', REMOTE, 'b');
+    await waitScreen((x) => x.includes('no backend pools'), 'the backends empty state', 5_000, REMOTE);
+    await tmux('send-keys', '-t', REMOTE, 'q');
+    for (let i = 0; i < 50 && (await tmux('has-session', '-t', REMOTE).then(() => true, () => false)); i++) await sleep(100);
+    expect(await tmux('has-session', '-t', REMOTE).then(() => true, () => false)).toBe(false);
   });
 });

@@ -36,6 +36,8 @@ export interface AdminServer {
 interface State { bus: EventBus; ring: FlowRing; metrics: Metrics; p: AdminProviders; o: AdminOptions; startedAt: number; dropped: number; readers: Set<Subscription> }
 
 const DEFAULT_FLOWS = 1000;
+/** Admin clients at once (each SSE reader holds a bus subscription and a bounded queue). */
+const MAX_CONNECTIONS = 64;
 const MAX_PURGE_BODY = 64 * 1024;
 
 /**
@@ -58,6 +60,7 @@ export async function startAdmin(bus: EventBus, ring: FlowRing, metrics: Metrics
       else res.destroy();
     });
   });
+  server.maxConnections = MAX_CONNECTIONS;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
@@ -94,7 +97,7 @@ async function route(s: State, req: IncomingMessage, res: ServerResponse): Promi
     }
     case '/events':
       if (!get) return notAllowed(res, 'GET');
-      return events(s, req, res);
+      return events(s, res);
     case '/health':
       if (!get) return notAllowed(res, 'GET');
       return sendJson(res, 200, { status: 'ok', mode: s.p.mode, uptimeS: Math.round(((s.o.now ?? Date.now)() - s.startedAt) / 1000) });
@@ -118,7 +121,7 @@ function notAllowed(res: ServerResponse, allow: string): void {
 }
 
 /** A live SSE stream: one bus subscription per reader, bounded both in the bus and in the reader. */
-function events(s: State, req: IncomingMessage, res: ServerResponse): void {
+function events(s: State, res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
   res.write(': portico events\n\n');
   const reader = new SseReader(res, s.o.sseQueueEvents);
@@ -144,8 +147,7 @@ function events(s: State, req: IncomingMessage, res: ServerResponse): void {
     sub.close();
     s.readers.delete(sub);
   };
-  req.once('close', end);
-  res.once('close', end);
+  res.once('close', end); // the reader went away (or the server closed): unsubscribe at once
 }
 
 async function purge(s: State, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -9,6 +9,25 @@ describe('App (ink-testing-library)', () => {
   let h: Harness;
   afterEach(() => h.unmount());
 
+  it('redraws on the frame timer, not per event: 5 000 flows in 200 ms give a handful of frames', async () => {
+    h = mount({}, 50);
+    await h.tick();
+    const before = h.frameCount();
+    const start = performance.now();
+    for (let burst = 0; burst < 10; burst++) {
+      for (let i = 0; i < 500; i++) h.store.add(flow(burst * 500 + i));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 60));
+    const frames = h.frameCount() - before;
+    const periods = (performance.now() - start) / 50;
+    expect(frames).toBeGreaterThan(0);
+    expect(frames).toBeLessThanOrEqual(Math.ceil(periods) + 1); // at most one frame per timer period, whatever the load
+    expect(frames).toBeLessThan(50); // and nowhere near one per event
+    expect(h.frame()).toContain('flows 5000/5000');
+    expect(selectedLine(h)).toContain('h4999.test');
+  });
+
   it('renders the header, the column titles, the rows and the generated help footer', async () => {
     h = mount();
     h.store.add(flow(1, { status: 404, notes: { cache: 'miss' } }));

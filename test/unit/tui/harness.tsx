@@ -14,12 +14,14 @@ export interface Harness {
   controller: TuiController;
   calls: string[];
   frame(): string;
+  /** Frames Ink has written so far. */
+  frameCount(): number;
   type(input: string): Promise<void>;
   tick(): Promise<void>;
   unmount(): void;
 }
 
-export function mount(source: Partial<FlowSource> = {}): Harness {
+export function mount(source: Partial<FlowSource> = {}, frameMs = 5): Harness {
   const store = new FlowStore({ clock: fakeClock() });
   const calls: string[] = [];
   const actions: TuiActions = {
@@ -30,11 +32,12 @@ export function mount(source: Partial<FlowSource> = {}): Harness {
   };
   const src: FlowSource = { label: 'test', start: () => {}, status: () => 'live', close: () => {}, ...source };
   const controller = new TuiController(store, src, actions);
-  const ui = render(<App store={store} source={src} controller={controller} frameMs={5} rows={20} columns={140} />);
+  const ui = render(<App store={store} source={src} controller={controller} frameMs={frameMs} rows={20} columns={140} />);
   const tick = (): Promise<void> => sleep(30);
   return {
     store, controller, calls, tick,
     frame: () => ui.lastFrame() ?? '',
+    frameCount: () => ui.frames.length,
     async type(input) {
       ui.stdin.write(input);
       await tick();

@@ -91,7 +91,10 @@ export const reverseConfigSchema = z.object({
     requestTimeoutMs: positive.default(300_000),
     keepAliveTimeoutMs: positive.default(5_000),
     maxHeaderBytes: positive.default(16_384),
-  }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384 }),
+    /** WebSocket / Upgrade tunnels idle this long are closed. */
+    tunnelIdleTimeoutMs: positive.default(300_000),
+  }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384,
+    tunnelIdleTimeoutMs: 300_000 }),
   shutdown: z.object({ graceMs: ms.default(10_000) }).strict().default({ graceMs: 10_000 }),
   log: logSchema,
   admin: adminSchema,

@@ -21,6 +21,7 @@ import type { ReverseConfig } from './config.js';
 import { buildPools } from './pools.js';
 import { routeStage } from './route-stage.js';
 import { compileRoutes } from './compile.js';
+import { reverseUpgradeHandler } from './upgrade.js';
 
 export interface ReverseProxy {
   readonly url: string;
@@ -55,8 +56,9 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   const pools = buildPools(config.pools, { clock, random, bus });
   const routes = compileRoutes(config);
   const upstream = new BalancedUpstream({ clock, random, pools, defaultPool: Object.keys(config.pools)[0] as string });
+  const trusted = trustedProxies(config.trustedProxies);
   const stages: Stage[] = [
-    forwardedStage({ via: config.via }), clientHeadersStage(trustedProxies(config.trustedProxies)),
+    forwardedStage({ via: config.via }), clientHeadersStage(trusted),
     routeStage({ routes: () => routes, random, exposeBackend: config.exposeBackend }),
   ];
   const pipeline = new Pipeline(stages, upstream, { clock, log }, bus, recordOptions(config.log));
@@ -71,6 +73,11 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     drain.begin();
     handle(req, res, exchangeDeps, fallbackHost).catch(() => res.destroy()).finally(() => drain.end());
   });
+  const tunnels = new Set<Socket>();
+  server.on('upgrade', reverseUpgradeHandler({
+    clock, random, nextId: exchangeDeps.nextId, pipeline, pools, routes: () => routes, trusted, fallbackHost, tunnels,
+    via: config.via.enabled ? config.via.pseudonym : undefined, idleTimeoutMs: config.server.tunnelIdleTimeoutMs,
+  }));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(err, socket, log));
   server.listen(config.listen.port, config.listen.host);
   await once(server, 'listening');
@@ -81,7 +88,7 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   return {
     url: `http://${formatAuthority(config.listen.host, port)}`, port, bus, pools,
     stats: () => ({ inFlight: drain.inFlight }),
-    close: (graceMs = config.shutdown.graceMs) => shutdown({ server, drain, blindTunnels: new Set(), interceptedTunnels: new Set(), closers }, graceMs),
+    close: (graceMs = config.shutdown.graceMs) => shutdown({ server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers }, graceMs),
   };
 }
 

@@ -25,6 +25,7 @@ export interface Observers {
 }
 
 const VERBOSE = new Set(['info', 'debug', 'trace']);
+const LOOPBACK = /^(?:127\.|::1$|localhost$)/;
 
 /**
  * Wires every observer of a mode to its bus: the access log (when the level logs info and a destination is set) and,
@@ -58,6 +59,9 @@ export async function startObservers(
     ring = r;
     metrics = m;
     providers.log?.info({ url: admin.url, token: config.admin.token !== undefined }, 'admin endpoint listening');
+    if (!LOOPBACK.test(listen.host) && config.admin.token === undefined) {
+      providers.log?.warn({ url: admin.url }, 'admin endpoint reachable beyond loopback without a token (set admin.token)');
+    }
   }
   return {
     accessLog, admin, ring, metrics,

@@ -67,7 +67,9 @@ export function forwardCommand(): Command {
         await proxy.close();
         await observers.close(); // flushes the access log: SIGTERM loses no line
       };
-      if (flags.tui) return runForwardTui({ bus: proxy.bus, proxyUrl: proxy.url, version: VERSION, log, stop });
+      if (flags.tui) {
+        return runForwardTui({ bus: proxy.bus, proxyUrl: proxy.url, gauges: () => proxy.stats(), version: VERSION, log, stop });
+      }
       process.stdout.write(`portico forward listening on ${proxy.url}\n`);
       if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       if (config.mitm.enabled) log.info({ certs: config.certs }, 'TLS interception on');

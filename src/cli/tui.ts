@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { EventBus } from '../core/events.js';
 import { flushLogger } from '../observe/logger.js';
-import { busSource } from '../tui/source.js';
+import { busSource, type Gauges } from '../tui/source.js';
 import { SseSource } from '../tui/sse-source.js';
 
 /** Where the process log and the access log go while the TUI owns the terminal (never fd 1). */
@@ -31,6 +31,7 @@ export function openTuiLog(path = TUI_LOG_FILE): number {
 export interface ForwardTuiOptions {
   bus: EventBus;
   proxyUrl: string;
+  gauges: () => Gauges;
   version: string;
   log: Logger;
   /** Stops the proxy and its observers (flushes the access log). */
@@ -40,7 +41,7 @@ export interface ForwardTuiOptions {
 /** `forward --tui`: the TUI in-process on the mode's bus; q, Ctrl-C or SIGTERM stop the proxy gracefully. */
 export async function runForwardTui(o: ForwardTuiOptions): Promise<void> {
   const { startTui } = await loadTui();
-  const tui = startTui({ source: busSource(o.bus, 10_000, `forward ${o.proxyUrl}`), proxyUrl: o.proxyUrl, version: o.version });
+  const tui = startTui({ source: busSource(o.bus, { label: `forward ${o.proxyUrl}`, gauges: o.gauges }), proxyUrl: o.proxyUrl, version: o.version });
   const onSignal = (): void => tui.close();
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

@@ -3,6 +3,15 @@ import type { TuiEvent } from './store.js';
 
 export type Sink = (event: TuiEvent) => void;
 
+export interface Gauges { inFlight: number; tunnels: number }
+
+export interface BusSourceOptions {
+  /** The subscriber's queue bound (events beyond it are dropped and counted). */
+  buffer?: number;
+  label?: string;
+  gauges?: () => Gauges;
+}
+
 /** Where flows come from: the running mode's bus, or a remote instance's admin endpoint. One interface for both. */
 export interface FlowSource {
   /** Shown in the header: "in-process" or the admin URL. */
@@ -10,6 +19,8 @@ export interface FlowSource {
   start(sink: Sink): void;
   /** "live", "connecting", "reconnecting in 2s: ECONNREFUSED"… */
   status(): string;
+  /** Live gauges of the running mode (in-process only): exchanges in progress and open tunnels, blind ones included. */
+  gauges?(): Gauges;
   /** GET /upstreams (remote only); the in-process source learns pools from backend.health events. */
   upstreams?(): Promise<unknown>;
   close(): void;
@@ -19,11 +30,13 @@ export interface FlowSource {
  * Subscribes to the in-process EventBus. The bus already bounds the subscriber's queue and counts drops;
  * each delivery forwards any new drops as a `dropped` event, so the header shows them.
  */
-export function busSource(bus: EventBus, buffer = 10_000, label = 'in-process'): FlowSource {
+export function busSource(bus: EventBus, opts: BusSourceOptions = {}): FlowSource {
   let sub: Subscription | undefined;
   let reported = 0;
+  const buffer = opts.buffer ?? 10_000;
   return {
-    label,
+    label: opts.label ?? 'in-process',
+    ...(opts.gauges ? { gauges: opts.gauges } : {}),
     start(sink) {
       sub = bus.subscribe((event) => {
         const lost = sub?.dropped() ?? 0;

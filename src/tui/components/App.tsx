@@ -58,7 +58,8 @@ export function App({ store, source, controller, frameMs = 100, rows, columns }:
   return (
     <Box flexDirection="column" width={width + 1}>
       <HeaderBar counters={store.counters.snapshot()} source={source.label} status={source.status()} paused={store.paused}
-        buffered={store.buffered} filter={store.filterText} shown={store.shownCount} size={store.size} />
+        buffered={store.buffered} filter={store.filterText} shown={store.shownCount} size={store.size}
+        gauges={source.gauges?.()} />
       {screen === 'detail' && detail ? <FlowDetail entry={detail} curl={controller.curlText} height={height} />
         : screen === 'backends' ? <BackendsView rows={store.backends.list()} height={height} />
           : screen === 'help' ? <HelpScreen height={height} />

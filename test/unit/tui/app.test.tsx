@@ -42,6 +42,12 @@ describe('App (ink-testing-library)', () => {
     expect(f).toContain('q quit');
   });
 
+  it('shows the mode\'s live gauges when the source has them (in-process)', async () => {
+    h = mount({ gauges: () => ({ inFlight: 3, tunnels: 2 }) });
+    await h.tick();
+    expect(h.frame()).toContain('in-flight 3  tunnels 2');
+  });
+
   it('moves with j/k and arrows; "jjj" in one chunk moves three rows', async () => {
     h = mount();
     for (let i = 0; i < 8; i++) h.store.add(flow(i));

@@ -43,6 +43,9 @@ const SPECIAL: ReadonlyArray<[keyof Key, string]> = [
   ['backspace', 'backspace'], ['delete', 'backspace'], ['leftArrow', 'left'], ['rightArrow', 'right'], ['tab', 'tab'],
 ];
 
+/** Control characters that can ride inside a chunk ("abc\r" when keys are sent faster than Ink reads them). */
+const CONTROL: Readonly<Record<string, string>> = { '\r': 'enter', '\n': 'enter', '\u007f': 'backspace', '\b': 'backspace', '\t': 'tab' };
+
 /**
  * Key names in one stdin chunk. Ink delivers "jjj" typed fast (or sent by tmux) as one input, so printable
  * characters are split one by one; a special key arrives alone.
@@ -52,9 +55,6 @@ export function keyNames(input: string, key: Key): string[] {
   if (key.ctrl || key.meta) return [];
   return [...input].map((ch) => CONTROL[ch] ?? ch);
 }
-
-/** Control characters that can ride inside a chunk ("abc\r" when keys are sent faster than Ink reads them). */
-const CONTROL: Readonly<Record<string, string>> = { '\r': 'enter', '\n': 'enter', '\u007f': 'backspace', '\b': 'backspace', '\t': 'tab' };
 
 export function commandFor(scope: Scope, name: string): Command | undefined {
   for (const b of KEYMAP) {

@@ -1,3 +1,4 @@
+import { watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { mergeConfig, readConfigFile, validateConfig, type PlainObject } from '../config/load.js';
@@ -68,14 +69,33 @@ export function reverseCommand(): Command {
       const proxy = await startReverse(config, { log });
       const observers = await startObservers(proxy.bus, config, {
         mode: 'reverse', version: VERSION, log, inFlight: () => proxy.stats().inFlight,
-        upstreams: () => [...proxy.pools.values()].map((p) => p.snapshot(systemClock.monotonic())),
+        upstreams: () => [...proxy.pools().values()].map((p) => p.snapshot(systemClock.monotonic())),
       });
       proxy.bus.subscribe((e) => {
         if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
       });
+      const reload = async (why: string): Promise<void> => {
+        try {
+          await proxy.reload(loadReverseConfig(flags));
+          proxy.bus.emit({ type: 'config.reload', ok: true });
+          log.info({ why }, 'configuration reloaded');
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          proxy.bus.emit({ type: 'config.reload', ok: false, error });
+          log.error({ why, error }, 'configuration reload failed; the previous one stays in force');
+        }
+      };
+      process.on('SIGHUP', () => void reload('SIGHUP'));
+      let debounce: NodeJS.Timeout | undefined;
+      const watcher = flags.config === undefined ? undefined : watch(flags.config, () => {
+        clearTimeout(debounce);
+        debounce = setTimeout(() => void reload('file changed'), 250);
+      });
       process.stdout.write(`portico reverse listening on ${proxy.url}\n`);
       if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       await runUntilSignal(log, async () => {
+        watcher?.close();
+        clearTimeout(debounce);
         await proxy.close();
         await observers.close();
       });

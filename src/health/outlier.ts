@@ -84,6 +84,11 @@ export class PoolHealth {
     return ts;
   }
 
+  /** Takes over the state of backends `other` also has (hot reload of a changed pool). */
+  inherit(other: PoolHealth): void {
+    for (const [id, h] of other.hosts) if (this.hosts.has(id)) this.hosts.set(id, { ...h });
+  }
+
   /** One active check result. A pass also ends an ejection (Envoy: a successful active check un-ejects). */
   activeResult(id: string, ok: boolean, now: number, detail = ''): readonly HealthTransition[] {
     const h = this.hosts.get(id);

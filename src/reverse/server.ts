@@ -6,46 +6,31 @@ import { systemClock, systemRandom, type Clock, type Random } from '../core/cloc
 import { ProxyError } from '../core/errors.js';
 import { createEventBus, type EventBus } from '../core/events.js';
 import { createIdGenerator } from '../core/ids.js';
-import { Pipeline } from '../core/pipeline.js';
-import { recordOptions } from '../core/record-headers.js';
-import { CONTINUE, type Stage } from '../core/stage.js';
 import { Drain } from '../forward/drain.js';
 import { createFlow, rejectExchange, runExchange, type ExchangeDeps } from '../forward/exchange.js';
 import { clientError, shutdown } from '../forward/lifecycle.js';
 import { formatAuthority } from '../forward/target.js';
-import { forwardedStage } from '../stages/forwarded.js';
 import type { BackendPool } from '../upstream/backend-pool.js';
-import { BalancedUpstream } from '../upstream/balanced.js';
-import { trustedProxies, withForwarding } from './client-headers.js';
 import type { ReverseConfig } from './config.js';
-import { buildPools } from './pools.js';
-import { routeStage } from './route-stage.js';
-import { compileRoutes } from './compile.js';
+import { buildGeneration, type Generation } from './generation.js';
 import { reverseUpgradeHandler } from './upgrade.js';
 
 export interface ReverseProxy {
   readonly url: string;
   readonly port: number;
   readonly bus: EventBus;
-  readonly pools: ReadonlyMap<string, BackendPool>;
+  /** The current generation's pools. */
+  pools(): ReadonlyMap<string, BackendPool>;
+  /**
+   * Applies a new configuration (listen address and server limits excepted) without dropping in-flight requests:
+   * new requests use the new pipeline at once, replaced pools close once their requests are done.
+   */
+  reload(config: ReverseConfig): Promise<void>;
   stats(): { inFlight: number };
   close(graceMs?: number): Promise<void>;
 }
 
 export interface ReverseDeps { log: Logger; clock?: Clock; random?: Random; bus?: EventBus }
-
-/** The X-Forwarded-* / Forwarded stage: trusted peers' chains are extended, everyone else's replaced. */
-function clientHeadersStage(trusted: (ip: string) => boolean): Stage {
-  return {
-    name: 'client-headers',
-    onRequest(flow) {
-      flow.request.headers = withForwarding(flow.request.headers,
-        { ip: flow.client.ip, proto: flow.request.url.protocol === 'https:' ? 'https' : 'http', host: flow.request.url.host },
-        trusted(flow.client.ip));
-      return CONTINUE;
-    },
-  };
-}
 
 /** The reverse proxy / L7 balancer front door: node:http → pipeline (forwarded, client headers, route) → balanced pools. */
 export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Promise<ReverseProxy> {
@@ -53,16 +38,10 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   const random = deps.random ?? systemRandom;
   const log = deps.log;
   const bus = deps.bus ?? createEventBus((err) => log.error({ err }, 'event subscriber failed'));
-  const pools = buildPools(config.pools, { clock, random, bus });
-  const routes = compileRoutes(config);
-  const upstream = new BalancedUpstream({ clock, random, pools, defaultPool: Object.keys(config.pools)[0] as string });
-  const trusted = trustedProxies(config.trustedProxies);
-  const stages: Stage[] = [
-    forwardedStage({ via: config.via }), clientHeadersStage(trusted),
-    routeStage({ routes: () => routes, random, exposeBackend: config.exposeBackend }),
-  ];
-  const pipeline = new Pipeline(stages, upstream, { clock, log }, bus, recordOptions(config.log));
-  const exchangeDeps: ExchangeDeps = { clock, nextId: createIdGenerator(), pipeline, mode: 'reverse' };
+  const genDeps = { clock, random, bus, log };
+  let current: Generation = buildGeneration(config, genDeps).gen;
+  const nextId = createIdGenerator();
+  const exchangeDeps = (): ExchangeDeps => ({ clock, nextId, pipeline: current.pipeline, mode: 'reverse' });
   const drain = new Drain();
   const server = createServer({
     maxHeaderSize: config.server.maxHeaderBytes, requestTimeout: config.server.requestTimeoutMs,
@@ -71,24 +50,38 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   const fallbackHost = formatAuthority(config.listen.host, config.listen.port);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     drain.begin();
-    handle(req, res, exchangeDeps, fallbackHost).catch(() => res.destroy()).finally(() => drain.end());
+    handle(req, res, exchangeDeps(), fallbackHost).catch(() => res.destroy()).finally(() => drain.end());
   });
   const tunnels = new Set<Socket>();
   server.on('upgrade', reverseUpgradeHandler({
-    clock, random, nextId: exchangeDeps.nextId, pipeline, pools, routes: () => routes, trusted, fallbackHost, tunnels,
-    via: config.via.enabled ? config.via.pseudonym : undefined, idleTimeoutMs: config.server.tunnelIdleTimeoutMs,
+    clock, random, nextId, pipeline: () => current.pipeline, pools: () => current.pools, routes: () => current.routes,
+    trusted: (ip) => current.trusted(ip), fallbackHost, tunnels,
+    via: () => (current.config.via.enabled ? current.config.via.pseudonym : undefined), idleTimeoutMs: config.server.tunnelIdleTimeoutMs,
   }));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(err, socket, log));
   server.listen(config.listen.port, config.listen.host);
   await once(server, 'listening');
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.listen.port;
-  for (const pool of pools.values()) pool.start();
-  const closers = [() => pipeline.close(), ...[...pools.values()].map((p) => () => p.close())];
+  for (const pool of current.pools.values()) pool.start();
+  const closeGeneration = async (gen: Generation): Promise<void> => {
+    await gen.pipeline.close();
+    await Promise.all([...gen.pools.values()].map((p) => p.close()));
+  };
   return {
-    url: `http://${formatAuthority(config.listen.host, port)}`, port, bus, pools,
+    url: `http://${formatAuthority(config.listen.host, port)}`, port, bus,
+    pools: () => current.pools,
+    reload: async (next) => {
+      const { gen, retired } = buildGeneration(next, genDeps, current);
+      for (const pool of gen.pools.values()) if (![...current.pools.values()].includes(pool)) pool.start();
+      current = gen;
+      // undici's Pool.close() lets queued and running requests finish before the connections close.
+      await Promise.all(retired.map((p) => p.close()));
+    },
     stats: () => ({ inFlight: drain.inFlight }),
-    close: (graceMs = config.shutdown.graceMs) => shutdown({ server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers }, graceMs),
+    close: (graceMs = config.shutdown.graceMs) => shutdown({
+      server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [() => closeGeneration(current)],
+    }, graceMs),
   };
 }
 

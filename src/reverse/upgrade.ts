@@ -19,11 +19,11 @@ export interface ReverseUpgradeDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly nextId: () => string;
-  readonly pipeline: Pipeline;
-  readonly pools: ReadonlyMap<string, BackendPool>;
+  readonly pipeline: () => Pipeline;
+  readonly pools: () => ReadonlyMap<string, BackendPool>;
   readonly routes: () => readonly CompiledRoute[];
   readonly trusted: (ip: string) => boolean;
-  readonly via: string | undefined;
+  readonly via: () => string | undefined;
   readonly fallbackHost: string;
   readonly tunnels: Set<Socket>;
   readonly idleTimeoutMs: number;
@@ -41,15 +41,16 @@ export function reverseUpgradeHandler(deps: ReverseUpgradeDeps): (req: IncomingM
       startedAt: deps.clock.now(), request: { method: req.method ?? 'GET', url, version: '1.1', headers: fromNodeRaw(req.rawHeaders) },
       requestBody: null, notes: {}, timings: { start: deps.clock.monotonic() }, bytesIn: 0, bytesOut: 0,
     };
+    const pipeline = deps.pipeline();
     const fail = (error: ProxyError): void => {
       flow.error = error;
       flow.response = { status: error.status, headers: [] };
       rawErrorReply(socket, error, flow.id);
-      deps.pipeline.complete(flow);
+      pipeline.complete(flow);
     };
     const d = decideRoute(deps.routes(), { host: url.hostname, path: url.pathname, method: flow.request.method,
       headers: flow.request.headers, clientIp: flow.client.ip }, deps.random);
-    const pool = d === undefined ? undefined : deps.pools.get(d.pool);
+    const pool = d === undefined ? undefined : deps.pools().get(d.pool);
     if (d === undefined || pool === undefined) return fail(new ProxyError('BAD_REQUEST', `no route for ${url.host}${url.pathname}`));
     Object.assign(flow.notes, { route: d.route, pool: d.pool });
     url.pathname = d.path;
@@ -60,12 +61,15 @@ export function reverseUpgradeHandler(deps: ReverseUpgradeDeps): (req: IncomingM
     const backend = pool.pick({ random: deps.random, explain: (r) => { reason = r; }, ...(hashKey === undefined ? {} : { hashKey }) }, undefined).backend;
     if (backend === undefined || pool.health.allDown(now)) return fail(pool.noneHealthy(now));
     Object.assign(flow.notes, { backend: backend.id, upstream: backend.id, attempts: 1, pick: reason });
-    connectBackend(backend, pool, flow, req, socket, head, deps, fail);
+    connectBackend(backend, pool, flow, { req, socket, head, pipeline }, deps, fail);
   };
 }
 
-function connectBackend(b: Backend, pool: BackendPool, flow: Flow, req: IncomingMessage, socket: Socket, head: Buffer,
-  deps: ReverseUpgradeDeps, fail: (e: ProxyError) => void): void {
+interface Client { readonly req: IncomingMessage; readonly socket: Socket; readonly head: Buffer; readonly pipeline: Pipeline }
+
+function connectBackend(b: Backend, pool: BackendPool, flow: Flow, client: Client, deps: ReverseUpgradeDeps,
+  fail: (e: ProxyError) => void): void {
+  const { req, socket, head, pipeline } = client;
   const upstream = net.connect({ host: b.host, port: b.port, timeout: b.options.connectTimeoutMs });
   const onError = (err: NodeJS.ErrnoException): void => {
     upstream.destroy();
@@ -90,7 +94,7 @@ function connectBackend(b: Backend, pool: BackendPool, flow: Flow, req: Incoming
       flow.bytesIn = end.bytesUp;
       flow.bytesOut = end.bytesDown;
       const code = end.error?.startsWith('upstream') ? 'UPSTREAM_RESET' : 'CLIENT_ABORTED';
-      deps.pipeline.complete(flow, end.error === undefined ? undefined : new ProxyError(code, end.error));
+      pipeline.complete(flow, end.error === undefined ? undefined : new ProxyError(code, end.error));
     });
   });
 }
@@ -98,7 +102,8 @@ function connectBackend(b: Backend, pool: BackendPool, flow: Flow, req: Incoming
 function requestHead(req: IncomingMessage, flow: Flow, deps: ReverseUpgradeDeps): string {
   let headers: RawHeaders = flow.request.headers.filter(([k]) => !DROP.has(k.toLowerCase()));
   headers = withForwarding(headers, { ip: flow.client.ip, proto: 'http', host: flow.request.url.host }, deps.trusted(flow.client.ip));
-  if (deps.via !== undefined) headers.push(['Via', `1.1 ${deps.via}`]);
+  const via = deps.via();
+  if (via !== undefined) headers.push(['Via', `1.1 ${via}`]);
   const url = flow.request.url;
   const lines = [`${req.method ?? 'GET'} ${url.pathname}${url.search} HTTP/1.1`];
   for (const [k, v] of headers) lines.push(`${k}: ${v}`);

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { Clock, Random } from '../core/clock.js';
+import type { EventBus } from '../core/events.js';
+import { Pipeline } from '../core/pipeline.js';
+import { recordOptions } from '../core/record-headers.js';
+import { CONTINUE, type Stage } from '../core/stage.js';
+import { forwardedStage } from '../stages/forwarded.js';
+import { BackendPool } from '../upstream/backend-pool.js';
+import { BalancedUpstream } from '../upstream/balanced.js';
+import { trustedProxies, withForwarding } from './client-headers.js';
+import { compileRoutes } from './compile.js';
+import type { ReverseConfig } from './config.js';
+import { toPoolConfig } from './pools.js';
+import { routeStage } from './route-stage.js';
+import type { CompiledRoute } from './routes.js';
+
+/** Everything one configuration compiles into; a reload builds a new one and swaps a single reference. */
+export interface Generation {
+  readonly config: ReverseConfig;
+  readonly pools: ReadonlyMap<string, BackendPool>;
+  readonly routes: readonly CompiledRoute[];
+  readonly pipeline: Pipeline;
+  readonly trusted: (ip: string) => boolean;
+}
+
+export interface GenerationDeps { readonly clock: Clock; readonly random: Random; readonly bus: EventBus; readonly log: Logger }
+
+/** The X-Forwarded-* / Forwarded stage: trusted peers' chains are extended, everyone else's replaced. */
+function clientHeadersStage(trusted: (ip: string) => boolean): Stage {
+  return {
+    name: 'client-headers',
+    onRequest(flow) {
+      flow.request.headers = withForwarding(flow.request.headers,
+        { ip: flow.client.ip, proto: flow.request.url.protocol === 'https:' ? 'https' : 'http', host: flow.request.url.host },
+        trusted(flow.client.ip));
+      return CONTINUE;
+    },
+  };
+}
+
+/**
+ * Compiles a configuration. With a previous generation, a pool whose configuration is unchanged is reused as is
+ * (connections, health, counters); a changed pool is rebuilt but inherits the health of backends it keeps.
+ */
+export function buildGeneration(config: ReverseConfig, deps: GenerationDeps, prev?: Generation): { gen: Generation; retired: BackendPool[] } {
+  const pools = new Map<string, BackendPool>();
+  const reused = new Set<BackendPool>();
+  for (const [name, p] of Object.entries(config.pools)) {
+    const spec = toPoolConfig(name, p);
+    const old = prev?.pools.get(name);
+    if (old !== undefined && JSON.stringify(old.config) === JSON.stringify(spec)) {
+      pools.set(name, old);
+      reused.add(old);
+      continue;
+    }
+    const pool = new BackendPool(spec, deps);
+    if (old !== undefined) pool.health.inherit(old.health);
+    pools.set(name, pool);
+  }
+  const routes = compileRoutes(config);
+  const trusted = trustedProxies(config.trustedProxies);
+  const upstream = new BalancedUpstream({ clock: deps.clock, random: deps.random, pools, defaultPool: Object.keys(config.pools)[0] as string });
+  const stages: Stage[] = [
+    forwardedStage({ via: config.via }), clientHeadersStage(trusted),
+    routeStage({ routes: () => routes, random: deps.random, exposeBackend: config.exposeBackend }),
+  ];
+  const pipeline = new Pipeline(stages, upstream, { clock: deps.clock, log: deps.log }, deps.bus, recordOptions(config.log));
+  const retired = prev === undefined ? [] : [...prev.pools.values()].filter((p) => !reused.has(p));
+  return { gen: { config, pools, routes, pipeline, trusted }, retired };
+}

@@ -31,6 +31,10 @@ export class TuiController {
   curlText: string | undefined;
   pageRows = 10;
   version = 0;
+  /** How often the backends screen re-reads GET /upstreams. */
+  backendsRefreshMs = 2_000;
+  private fetching = false;
+  private fetchedAt = -Infinity;
 
   constructor(private readonly store: FlowStore, private readonly source: FlowSource, private readonly actions: TuiActions) {}
 
@@ -101,13 +105,27 @@ export class TuiController {
     }
   }
 
+  /** Called by the frame timer (ms since the App started): keeps the backends screen fresh over --connect. */
+  onFrame(elapsedMs: number): void {
+    if (this.screen === 'backends' && elapsedMs - this.fetchedAt >= this.backendsRefreshMs) {
+      this.fetchedAt = elapsedMs;
+      this.fetchUpstreams();
+    }
+  }
+
   private openBackends(): void {
     this.show('backends');
+    this.fetchUpstreams();
+  }
+
+  private fetchUpstreams(): void {
     const fetch = this.source.upstreams;
-    if (!fetch) return;
+    if (!fetch || this.fetching) return;
+    this.fetching = true;
     fetch.call(this.source)
       .then((body) => { this.store.backends.upstreams(body); this.version++; })
-      .catch((err: unknown) => this.say(`GET /upstreams: ${err instanceof Error ? err.message : String(err)}`));
+      .catch((err: unknown) => this.say(`GET /upstreams: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => { this.fetching = false; });
   }
 
   private say(text: string): void {

@@ -32,6 +32,7 @@ function useFrame(store: FlowStore, controller: TuiController, frameMs: number):
     let ticks = 0;
     const timer = setInterval(() => {
       ticks++;
+      controller.onFrame(ticks * frameMs);
       const s = seen.current;
       const stale = ticks * frameMs - s.at >= 1000;
       if (s.store === store.version && s.ui === controller.version && !stale) return;

@@ -144,11 +144,13 @@ describe('App (ink-testing-library)', () => {
     h = mount({ upstreams: async () => body });
     await h.type('b');
     expect(h.frame()).toContain('no backend pools');
-    await h.type(keys.esc);
+    h.controller.backendsRefreshMs = 20;
     body = { pools: [{ name: 'api', backends: [{ id: '127.0.0.1:9001', state: 'up', active: 2, ewmaMs: 4.5 }] }] };
-    await h.type('b');
     await h.tick();
-    expect(h.frame()).toMatch(/api\s+127\.0\.0\.1:9001\s+up\s+active\s+2\s+ewma 4\.5ms/);
+    await h.tick();
+    expect(h.frame()).toMatch(/api\s+127\.0\.0\.1:9001\s+up\s+active\s+2\s+ewma 4\.5ms/); // refreshed while shown
+    await h.type(keys.esc);
+    await h.type('b');
     await h.type('?');
     expect(h.frame()).toContain('Keys');
     expect(h.frame()).toMatch(/x\s+curl\s+detail/);

@@ -118,4 +118,18 @@ describe('balanced upstream', () => {
     const first = await by('192.0.2.7');
     for (let i = 0; i < 5; i++) expect(await by('192.0.2.7')).toBe(first);
   });
+
+  it('a request waiting longer than queueTimeoutMs for a free connection fails with CONNECT_TIMEOUT, not a hang', async () => {
+    const hang = await startHttpOrigin(() => undefined);
+    const { upstream } = await setup([hang], { connections: { connections: 1, queueTimeoutMs: 80 } });
+    cleanup.push(() => hang.close()); // runs first: the hung request ends, so the pool can close
+    const first = upstream.send(makeFlow({ url: 'http://app.test/hang' }), ctx).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    const started = Date.now();
+    const err = await upstream.send(makeFlow({ url: 'http://app.test/next' }), ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONNECT_TIMEOUT' });
+    expect((err as Error).message).toContain('(pool queue)');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    void first;
+  });
 });

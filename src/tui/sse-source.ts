@@ -29,6 +29,7 @@ export class SseSource implements FlowSource {
   private backoffMs: number;
   private state = 'connecting';
   private closed = false;
+  private connected = false;
 
   constructor(private readonly opts: SseSourceOptions) {
     this.base = new URL(opts.url);
@@ -80,13 +81,15 @@ export class SseSource implements FlowSource {
   }
 
   start(sink: Sink): void {
+    void this.backfill(sink).then(() => this.connect(sink));
+  }
+
+  /** Recent flows from the ring; after a reconnect they fill the gap (the store drops the ids it already has). */
+  private async backfill(sink: Sink): Promise<void> {
     const n = this.opts.backfill ?? 0;
-    const first = n > 0
-      ? this.getJson(`/flows?limit=${n}`).then((body) => {
-        if (Array.isArray(body)) for (const flow of body as FlowRecord[]) sink({ type: 'flow.end', flow });
-      }).catch(() => undefined)
-      : Promise.resolve();
-    void first.then(() => this.connect(sink));
+    if (n <= 0) return;
+    const body = await this.getJson(`/flows?limit=${n}`).catch(() => undefined);
+    if (Array.isArray(body)) for (const flow of body as FlowRecord[]) sink({ type: 'flow.end', flow });
   }
 
   private connect(sink: Sink): void {
@@ -100,6 +103,8 @@ export class SseSource implements FlowSource {
       }
       this.state = 'live';
       this.backoffMs = this.opts.initialBackoffMs ?? 250;
+      if (this.connected) void this.backfill(sink);
+      this.connected = true;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         for (const msg of parser.feed(chunk)) {

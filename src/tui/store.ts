@@ -36,6 +36,8 @@ export class FlowStore {
   private readonly ring: Ring<Entry>;
   private readonly view: Ring<Entry>;
   private readonly pending: Ring<Entry>;
+  /** Ids of the entries held (ring and pending), so a flow delivered twice (SSE backfill after a reconnect) shows once. */
+  private readonly ids = new Set<string>();
   private match: Predicate = () => true;
   private seq = 0;
   private selectedSeq = -1;
@@ -68,16 +70,21 @@ export class FlowStore {
     if (event.type === 'dropped') return this.counters.addDropped(event.dropped);
     if (event.type === 'backend.health') return this.backends.health(event, this.opts.clock.now());
     if (event.type === 'config.reload') return;
+    const id = event.type === 'flow.end' ? event.flow.id : event.id;
+    if (this.ids.has(id)) return;
+    this.ids.add(id);
     const entry = event.type === 'flow.end'
       ? flowEntry(++this.seq, event.flow)
       : tunnelEntry(++this.seq, event, new Date(this.opts.clock.now()).toISOString());
     this.counters.record(entry);
-    if (this.paused) this.pending.push(entry);
-    else this.insert(entry);
+    if (!this.paused) return this.insert(entry);
+    const lost = this.pending.push(entry);
+    if (lost !== undefined) this.ids.delete(lost.flow.id);
   }
 
   private insert(entry: Entry): void {
     const evicted = this.ring.push(entry);
+    if (evicted !== undefined) this.ids.delete(evicted.flow.id);
     if (evicted !== undefined && this.view.at(0) === evicted) this.view.shift();
     if (this.match(entry)) this.view.push(entry);
   }
@@ -106,6 +113,7 @@ export class FlowStore {
     this.ring.clear();
     this.view.clear();
     this.pending.clear();
+    this.ids.clear();
     this.counters.clear();
     this.following = true;
     this.version++;

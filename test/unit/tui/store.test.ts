@@ -78,6 +78,16 @@ describe('FlowStore', () => {
     expect(ids(s)).toEqual(['f0', 'f1', 'f2']);
   });
 
+  it('shows a flow delivered twice once (SSE backfill after a reconnect), and forgets evicted ids', () => {
+    const s = new FlowStore({ clock: fakeClock(), capacity: 3 });
+    s.add(flow(1));
+    s.add(flow(1));
+    expect(ids(s)).toEqual(['f1']);
+    for (let i = 2; i <= 4; i++) s.add(flow(i));
+    s.add(flow(1)); // f1 was evicted: it is new again
+    expect(ids(s)).toEqual(['f3', 'f4', 'f1']);
+  });
+
   it('clear empties the list and the counters', () => {
     const s = new FlowStore({ clock: fakeClock() });
     for (let i = 0; i < 3; i++) s.add(flow(i));

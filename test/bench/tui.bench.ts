@@ -9,15 +9,18 @@ import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { render } from 'ink';
-import { createElement } from 'react';
 import { systemClock } from '../../src/core/clock.js';
 import { createEventBus } from '../../src/core/events.js';
 import type { FlowRecord } from '../../src/core/flow.js';
-import { App } from '../../src/tui/components/App.js';
 import { TuiController } from '../../src/tui/controller.js';
 import { busSource } from '../../src/tui/source.js';
 import { FlowStore } from '../../src/tui/store.js';
+
+// As `portico forward --tui` runs it: React's production build, loaded after NODE_ENV is set.
+process.env.NODE_ENV ??= 'production';
+const { render } = await import('ink');
+const { createElement } = await import('react');
+const { App } = await import('../../src/tui/components/App.js');
 
 const RATE = Number(process.argv[2] ?? 5000);
 const SECONDS = Number(process.argv[3] ?? 5);

@@ -61,6 +61,9 @@ export function forwardCommand(): Command {
         mode: 'forward', version: VERSION, log, purgeCache: (plan) => proxy.purgeCache(plan),
         inFlight: () => proxy.stats().inFlight, openTunnels: () => proxy.stats().tunnels,
         ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
+      }).catch(async (err: unknown) => {
+        await proxy.close(0); // e.g. the admin port is taken: exit 1 instead of a proxy nobody can stop cleanly
+        throw err;
       });
       process.on('SIGHUP', () => void proxy.reloadPolicy());
       const stop = async (): Promise<void> => {

@@ -55,7 +55,13 @@ export async function startObservers(
       if (event.type === 'flow.end') r.push(event.flow);
       m.observe(event);
     });
-    admin = await startAdmin(bus, r, m, providers, { ...listen, token: config.admin.token, sseQueueEvents: config.admin.sseQueueEvents });
+    try {
+      admin = await startAdmin(bus, r, m, providers, { ...listen, token: config.admin.token, sseQueueEvents: config.admin.sseQueueEvents });
+    } catch (err) {
+      sub.close();
+      await accessLog?.close();
+      throw new Error(`admin endpoint on ${listen.host}:${listen.port}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     ring = r;
     metrics = m;
     providers.log?.info({ url: admin.url, token: config.admin.token !== undefined }, 'admin endpoint listening');

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,7 @@ function spawnPortico(args: string[]) {
     });
     proc.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
   });
+  ready.catch(() => undefined); // a test that expects an early exit never awaits it
   return { proc, ready, out: () => out };
 }
 
@@ -62,5 +64,22 @@ describe('portico forward with --admin and --log-format squid', () => {
     const lines = p.out().split('\n').filter((l) => / TCP_MISS\/200 /.test(l));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^\d+\.\d{3} +\d+ 127\.0\.0\.1 TCP_MISS\/200 \d+ GET http:\/\/127\.0\.0\.1:\d+\/echo\?i=0 - HIER_DIRECT\/127\.0\.0\.1 application\/json$/);
+  });
+});
+
+describe('portico forward with a taken admin port', () => {
+  it('exits 1 naming the admin endpoint instead of running half-started', async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const p = spawnPortico(['--listen', '127.0.0.1:0', '--rules', 'none', '--admin', `127.0.0.1:${port}`]);
+      const [code] = (await once(p.proc, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(await p.ready.then(() => '', (e: Error) => e.message)).toMatch(/admin endpoint on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -4,7 +4,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 /**
  * The process logger: JSON lines through sonic-boom's asynchronous destination (never a synchronous write per
- * line on the data path). Header values are never logged here; flow records carry no headers.
+ * line on the data path). Access-log lines do not go through it (observe/access-log/). Header values are scrubbed
+ * before a flow record exists (core/record-headers.ts); `redact` here is only a second net for ad-hoc objects.
  */
 export function createLogger(level: LogLevel, fd = 1): Logger {
   return pino(

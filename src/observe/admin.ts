@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { purgePlan, type PurgePlan } from '../cache/purge.js';
-import type { EventBus, Subscription } from '../core/events.js';
+import type { EventBus, ProxyEvent, Subscription } from '../core/events.js';
 import { bearerCheck, readJson, sendJson, sendText } from './admin-http.js';
 import { toHar } from './har.js';
 import type { Metrics } from './metrics.js';
@@ -33,7 +33,7 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-interface State { bus: EventBus; ring: FlowRing; metrics: Metrics; p: AdminProviders; o: AdminOptions; startedAt: number; dropped: number; readers: Set<Subscription> }
+interface State { bus: EventBus; ring: FlowRing; metrics: Metrics; p: AdminProviders; o: AdminOptions; startedAt: number; dropped: number; readers: Set<Subscription>; frames: WeakMap<ProxyEvent, string> }
 
 const DEFAULT_FLOWS = 1000;
 /** Admin clients at once (each SSE reader holds a bus subscription and a bounded queue). */
@@ -47,7 +47,7 @@ const MAX_PURGE_BODY = 64 * 1024;
  */
 export async function startAdmin(bus: EventBus, ring: FlowRing, metrics: Metrics, p: AdminProviders, o: AdminOptions): Promise<AdminServer> {
   const now = o.now ?? Date.now;
-  const state: State = { bus, ring, metrics, p, o, startedAt: now(), dropped: 0, readers: new Set() };
+  const state: State = { bus, ring, metrics, p, o, startedAt: now(), dropped: 0, readers: new Set(), frames: new WeakMap() };
   const authorized = bearerCheck(o.token);
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -133,8 +133,12 @@ function events(s: State, res: ServerResponse): void {
       s.dropped += lost - busLost;
       busLost = lost;
     }
-    const frame = sseFrame(event);
-    if (frame === undefined) return;
+    let frame = s.frames.get(event); // every reader gets the same event object: stringify it once
+    if (frame === undefined) {
+      frame = sseFrame(event);
+      if (frame === undefined) return;
+      s.frames.set(event, frame);
+    }
     const before = reader.totalDropped;
     reader.offer(frame);
     s.dropped += reader.totalDropped - before;

@@ -1,4 +1,5 @@
 import type { Key } from 'ink';
+import { maxDetailScroll } from './detail.js';
 import type { Entry } from './entry.js';
 import { commandFor, keyNames, type Command, type Scope } from './keymap.js';
 import type { ReplayResult } from './replay.js';
@@ -29,6 +30,8 @@ export class TuiController {
   /** The flow the detail screen shows (pinned: new flows do not change it). */
   detail: Entry | undefined;
   curlText: string | undefined;
+  /** Lines the detail screen is scrolled by. */
+  detailScroll = 0;
   pageRows = 10;
   version = 0;
   /** How often the backends screen re-reads GET /upstreams. */
@@ -74,8 +77,8 @@ export class TuiController {
   run(cmd: Command): void {
     const s = this.store;
     switch (cmd) {
-      case 'cursor.up': return s.move(-1);
-      case 'cursor.down': return s.move(1);
+      case 'cursor.up': return this.screen === 'detail' ? this.scrollDetail(-1) : s.move(-1);
+      case 'cursor.down': return this.screen === 'detail' ? this.scrollDetail(1) : s.move(1);
       case 'page.up': return s.move(-this.pageRows);
       case 'page.down': return s.move(this.pageRows);
       case 'cursor.top': return s.move(-Infinity);
@@ -83,6 +86,7 @@ export class TuiController {
       case 'view.detail':
         this.detail = s.selected();
         this.curlText = undefined;
+        this.detailScroll = 0;
         if (this.detail) this.show('detail');
         return;
       case 'view.back':
@@ -103,6 +107,11 @@ export class TuiController {
       case 'flow.replay': return this.replay();
       case 'app.quit': return this.actions.quit();
     }
+  }
+
+  private scrollDetail(delta: number): void {
+    const max = this.detail ? maxDetailScroll(this.detail, this.curlText, this.pageRows) : 0;
+    this.detailScroll = Math.max(0, Math.min(this.detailScroll + delta, max));
   }
 
   /** Called by the frame timer (ms since the App started): keeps the backends screen fresh over --connect. */

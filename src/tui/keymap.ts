@@ -18,8 +18,8 @@ export interface Binding {
 
 /** Keys as data (mitmproxy's defaultkeys.py): the input handler and the help footer both read this table. */
 export const KEYMAP: readonly Binding[] = [
-  { keys: ['up', 'k'], command: 'cursor.up', scopes: ['list'], help: 'up' },
-  { keys: ['down', 'j'], command: 'cursor.down', scopes: ['list'], help: 'down' },
+  { keys: ['up', 'k'], command: 'cursor.up', scopes: ['list', 'detail'], help: 'up' },
+  { keys: ['down', 'j'], command: 'cursor.down', scopes: ['list', 'detail'], help: 'down' },
   { keys: ['pageup'], command: 'page.up', scopes: ['list'], help: 'page up' },
   { keys: ['pagedown'], command: 'page.down', scopes: ['list'], help: 'page down' },
   { keys: ['home', 'g'], command: 'cursor.top', scopes: ['list'], help: 'first' },

@@ -120,6 +120,26 @@ describe('App (ink-testing-library)', () => {
     expect(h.frame()).toContain('host+path');
   });
 
+  it('scrolls a detail view that does not fit with j/k, keeping the request line', async () => {
+    h = mount();
+    const many: Array<[string, string]> = Array.from({ length: 40 }, (_, i) => [`x-h${i}`, `v${i}`]);
+    h.store.add(flow(1, { requestHeaders: [['accept', '*/*']], responseHeaders: many }));
+    await h.tick();
+    await h.type(keys.enter);
+    expect(h.frame()).toMatch(/… \d+ more lines \(j\/k scroll\)/);
+    expect(h.frame()).not.toContain('x-h39: v39');
+    await h.type('j'.repeat(60));
+    let f = h.frame();
+    expect(f).toContain('GET http://h1.test/p1  →  200');
+    expect(f).toContain('x-h39: v39');
+    expect(f).not.toContain('more lines');
+    await h.type('k');
+    f = h.frame();
+    expect(f).toContain('x-h37: v37');
+    expect(f).toContain('… 2 more lines'); // x-h38 and x-h39, below
+    expect(f).not.toContain('x-h39: v39');
+  });
+
   it('pause freezes the list while the header counts buffered flows; c clears', async () => {
     h = mount();
     h.store.add(flow(1));

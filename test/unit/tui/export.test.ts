@@ -40,10 +40,11 @@ describe('keymap', () => {
     expect(keyNames('4xx\r', none)).toEqual(['4', 'x', 'x', 'enter']);
     expect(keyNames('', { ...none, downArrow: true })).toEqual(['down']);
     expect(commandFor('list', 'j')).toBe('cursor.down');
-    expect(commandFor('detail', 'j')).toBeUndefined();
+    expect(commandFor('detail', 'j')).toBe('cursor.down'); // scrolls the detail screen
+    expect(commandFor('detail', 'c')).toBeUndefined();
     expect(commandFor('detail', 'x')).toBe('flow.curl');
     expect(commandFor('backends', 'q')).toBe('app.quit');
-    expect(helpLine('detail')).toBe('esc back  p pause  b backends  x curl  w save HAR  r replay  ? help  q quit');
+    expect(helpLine('detail')).toBe('↑/k up  ↓/j down  esc back  p pause  b backends  x curl  w save HAR  r replay  ? help  q quit');
   });
 });
 

@@ -30,6 +30,8 @@ export function openTuiLog(path = TUI_LOG_FILE): number {
 
 export interface ForwardTuiOptions {
   bus: EventBus;
+  /** Shown in the header with the URL (default forward); reverse and L4 pass their own. */
+  mode?: string;
   proxyUrl: string;
   gauges: () => Gauges;
   version: string;
@@ -38,10 +40,13 @@ export interface ForwardTuiOptions {
   stop(): Promise<void>;
 }
 
-/** `forward --tui`: the TUI in-process on the mode's bus; q, Ctrl-C or SIGTERM stop the proxy gracefully. */
+/**
+ * `forward --tui` (and any mode's `--tui`): the TUI in-process on the mode's bus; q, Ctrl-C or SIGTERM stop the
+ * mode gracefully through `stop`, then the log is flushed and the process exits 0.
+ */
 export async function runForwardTui(o: ForwardTuiOptions): Promise<void> {
   const { startTui } = await loadTui();
-  const tui = startTui({ source: busSource(o.bus, { label: `forward ${o.proxyUrl}`, gauges: o.gauges }), proxyUrl: o.proxyUrl, version: o.version });
+  const tui = startTui({ source: busSource(o.bus, { label: `${o.mode ?? 'forward'} ${o.proxyUrl}`, gauges: o.gauges }), proxyUrl: o.proxyUrl, version: o.version });
   const onSignal = (): void => tui.close();
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

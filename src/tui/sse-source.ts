@@ -114,6 +114,7 @@ export class SseSource implements FlowSource {
       });
       res.on('end', () => this.retry(sink, 'stream ended'));
       res.on('error', (err) => this.retry(sink, err.message));
+      res.on('close', () => this.retry(sink, 'connection closed')); // the admin process died mid-stream
     });
     req.on('error', (err: NodeJS.ErrnoException) => this.retry(sink, err.code ?? err.message));
     this.req = req;

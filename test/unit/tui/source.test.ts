@@ -103,3 +103,26 @@ describe('SseSource against a local admin endpoint', () => {
     expect(source.status()).toBe('reconnecting in 10.0s: HTTP 401');
   });
 });
+
+describe('SseSource when the admin process goes away mid-stream', () => {
+  it('notices the dropped connection and reconnects', async () => {
+    let connections = 0;
+    const server = http.createServer((_req, res) => {
+      connections++;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: flow\ndata: ${JSON.stringify(record({ id: `c${connections}` }))}\n\n`);
+      if (connections === 1) setTimeout(() => res.socket?.destroy(), 20); // no clean end: the socket just dies
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const got: string[] = [];
+    const source = new SseSource({ url: `http://127.0.0.1:${port}`, initialBackoffMs: 20 });
+    source.start((e) => { if (e.type === 'flow.end') got.push(e.flow.id); });
+    for (let i = 0; i < 100 && got.length < 2; i++) await sleep(20);
+    source.close();
+    server.closeAllConnections();
+    server.close();
+    expect(got).toEqual(['c1', 'c2']);
+  });
+});

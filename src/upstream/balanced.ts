@@ -55,7 +55,6 @@ export class BalancedUpstream implements Upstream {
     const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
     const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(flow.request.headers, pool.config.stickyCookie);
     const hasBody = flow.requestBody !== null;
-    let retrying = false;
     for (let attempt = 1; ; attempt++) {
       const now = clock.monotonic();
       pool.refresh(now);
@@ -67,8 +66,10 @@ export class BalancedUpstream implements Upstream {
       tried.add(b.id);
       notes.push(attempt === 1 ? reason : `retry ${attempt}: ${reason}`);
       Object.assign(flow.notes, { backend: b.id, upstream: b.id, attempts: attempt, pick: notes.join('; ') });
+      // A retry holds a budget slot while it is in flight; once() never throws, so the slot is always returned.
+      if (attempt > 1) pool.budget.retryStarted();
       const outcome = await this.once(flow, b);
-      if (retrying) { pool.budget.retryEnded(); retrying = false; }
+      if (attempt > 1) pool.budget.retryEnded();
       const kind: AttemptOutcome = outcome.ok ? { kind: 'status', status: outcome.res.head.status } : { kind: 'error', code: outcome.err.code };
       if (outcome.ok || BACKEND_FAULT.has(outcome.err.code)) {
         pool.passive(b, outcome.ok ? outcome.res.head.status >= 500 : true, clock.monotonic(),
@@ -85,10 +86,8 @@ export class BalancedUpstream implements Upstream {
       }
       notes.push(`${b.id} ${decision.why}`);
       if (outcome.ok && outcome.res.body instanceof Readable) outcome.res.body.destroy();
-      pool.budget.retryStarted();
-      retrying = true;
       await sleep(backoffMs(attempt + 1, pool.retry, random), undefined, { signal: flow.signal }).catch(() => undefined);
-      if (flow.signal.aborted) { pool.budget.retryEnded(); throw new ProxyError('CLIENT_ABORTED', 'the client went away'); }
+      if (flow.signal.aborted) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
     }
   }
 

@@ -10,6 +10,12 @@ import { seededRandom } from '../../../src/core/clock.js';
 import { view } from '../../conformance/picker.js';
 
 const PICKS = 100_000;
+/**
+ * Statistical properties run on a fixed fast-check seed, so the suite is deterministic. Tolerances are ≥ 4σ: the
+ * smallest share here is 1/30, whose sampling error over 100 000 picks is 1.7% relative; a ring with 160 points per
+ * unit of weight adds ~8% relative to a weight-1 share.
+ */
+const SEEDED = { seed: 20261127 } as const;
 
 function shares(factory: PickerFactory, pool: readonly BackendView[], seed: number, keyed: boolean): Map<string, number> {
   const picker = factory(pool);
@@ -26,9 +32,9 @@ const weightsArb = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 2, maxL
 
 describe.each([
   { name: 'weighted (swrr)', factory: (() => smoothWeighted()) as PickerFactory, keyed: false, tolerance: 0.001 },
-  { name: 'random', factory: (() => random()) as PickerFactory, keyed: false, tolerance: 0.02 },
-  { name: 'ring-hash', factory: ringHash(), keyed: true, tolerance: 0.3 },
-  { name: 'maglev', factory: maglev(), keyed: true, tolerance: 0.05 },
+  { name: 'random', factory: (() => random()) as PickerFactory, keyed: false, tolerance: 0.09 },
+  { name: 'ring-hash', factory: ringHash(), keyed: true, tolerance: 0.35 },
+  { name: 'maglev', factory: maglev(), keyed: true, tolerance: 0.09 },
 ])('$name honours weights over 100 000 picks', ({ factory, keyed, tolerance }) => {
   it(`each share is within ${tolerance * 100}% (relative) of weight/total`, () => {
     fc.assert(fc.property(weightsArb, fc.integer(), (weights, seed) => {
@@ -40,7 +46,7 @@ describe.each([
         const got = (counts.get(b.id) ?? 0) / PICKS;
         expect(Math.abs(got - expected) / expected).toBeLessThanOrEqual(tolerance);
       }
-    }), { numRuns: 8 });
+    }), { ...SEEDED, numRuns: 8 });
   });
 });
 
@@ -68,7 +74,7 @@ describe.each([
         expect(id).toBe(victim.id);
       });
       expect(moved / KEYS).toBeLessThanOrEqual(1.35 / n);
-    }), { numRuns: 10 });
+    }), { ...SEEDED, numRuns: 10 });
   });
 
   it('removed from membership (table rebuilt): at most 1/N + slack move', () => {
@@ -78,7 +84,7 @@ describe.each([
       const after = assign(factory, pool.filter((_, i) => i !== gone % n), KEYS);
       const moved = before.filter((id, i) => id !== after[i]).length;
       expect(moved / KEYS).toBeLessThanOrEqual(1.35 / n + 0.03);
-    }), { numRuns: 10 });
+    }), { ...SEEDED, numRuns: 10 });
   });
 });
 

@@ -84,9 +84,16 @@ export class PoolHealth {
     return ts;
   }
 
-  /** Takes over the state of backends `other` also has (hot reload of a changed pool). */
-  inherit(other: PoolHealth): void {
-    for (const [id, h] of other.hosts) if (this.hosts.has(id)) this.hosts.set(id, { ...h });
+  /**
+   * Takes over the state of backends `other` also has (hot reload of a changed pool); the others are new and count
+   * as available since `now`, so slow start ramps them up.
+   */
+  inherit(other: PoolHealth, now: number): void {
+    for (const [id, h] of this.hosts) {
+      const old = other.hosts.get(id);
+      if (old !== undefined) this.hosts.set(id, { ...old });
+      else h.availableSince = now;
+    }
   }
 
   /** One active check result. A pass also ends an ejection (Envoy: a successful active check un-ejects). */

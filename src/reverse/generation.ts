@@ -54,7 +54,7 @@ export function buildGeneration(config: ReverseConfig, deps: GenerationDeps, pre
       continue;
     }
     const pool = new BackendPool(spec, deps);
-    if (old !== undefined) pool.health.inherit(old.health);
+    if (old !== undefined) pool.health.inherit(old.health, deps.clock.monotonic());
     pools.set(name, pool);
   }
   const routes = compileRoutes(config);

@@ -112,6 +112,10 @@ describe('panic threshold and all down', () => {
     expect(pool.state('a', 10_000)).toBe('down');
     expect(pool.state('b', 10_000)).toBeUndefined();
     expect(pool.state('c', 10_000)).toBe('up');
+    const next = new PoolHealth(['a', 'd']);
+    next.inherit(pool, 12_000);
+    expect(next.state('a', 12_000)).toBe('down');
+    expect(next.availableSince('d')).toBe(12_000);
   });
 
   it('records when a backend became available again, for slow start', () => {

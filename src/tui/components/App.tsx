@@ -61,7 +61,7 @@ export function App({ store, source, controller, frameMs = 100, rows, columns }:
       <HeaderBar counters={store.counters.snapshot()} source={source.label} status={source.status()} paused={store.paused}
         buffered={store.buffered} filter={store.filterText} shown={store.shownCount} size={store.size}
         gauges={source.gauges?.()} />
-      {screen === 'detail' && detail ? <FlowDetail entry={detail} curl={controller.curlText} height={height} />
+      {screen === 'detail' && detail ? <FlowDetail entry={detail} curl={controller.curlText} height={height} scroll={controller.detailScroll} />
         : screen === 'backends' ? <BackendsView rows={store.backends.list()} height={height} />
           : screen === 'help' ? <HelpScreen height={height} />
             : <FlowList window={store.window(height)} width={width} height={height} />}

@@ -65,5 +65,17 @@ export class Backend implements BackendView {
 
   get ewmaMs(): number { return this.latency.ms; }
 
-  close(): Promise<void> { return this.pool.close(); }
+  /**
+   * Lets running requests finish (undici's graceful close), but never waits past `deadlineMs`: then the pool is
+   * destroyed, so a shutdown or a reload cannot hang on a backend that stopped answering.
+   */
+  async close(deadlineMs = 5_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => { void this.pool.destroy().catch(() => undefined).then(() => resolve()); }, deadlineMs);
+      timer.unref();
+    });
+    await Promise.race([this.pool.close().catch(() => undefined), deadline]);
+    clearTimeout(timer);
+  }
 }

@@ -9,10 +9,15 @@ import type { BackendPool } from './backend-pool.js';
 import { exchange, upstreamHeaders } from './dispatch.js';
 import { mapUpstreamError } from './errors.js';
 import { cookieValue, hashKeyOf } from './hash-key.js';
+import { QueueTimeoutError } from './queue-timeout.js';
 import { backoffMs, shouldRetry, type AttemptOutcome } from './retry-budget.js';
 
 /** Failures that say something about the backend (fed to passive ejection); a client abort says nothing. */
 const BACKEND_FAULT = new Set(['CONNECT_REFUSED', 'CONNECT_TIMEOUT', 'CONNECT_RESET', 'UPSTREAM_RESET', 'HEADERS_TIMEOUT', 'DNS_FAILED']);
+
+const NOT_REACHED = new Set(['CONNECT_REFUSED', 'CONNECT_TIMEOUT']);
+/** The backend could not be reached at all (a full pool queue is busy, not down). */
+const unreachable = (err: ProxyError): boolean => NOT_REACHED.has(err.code) && !(err instanceof QueueTimeoutError);
 
 export interface BalancedDeps {
   readonly clock: Clock;
@@ -52,6 +57,7 @@ export class BalancedUpstream implements Upstream {
     const { clock, random } = this.deps;
     const tried = new Set<string>();
     const notes: string[] = [];
+    const refused: string[] = [];
     const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
     const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(flow.request.headers, pool.config.stickyCookie);
     const hasBody = flow.requestBody !== null;
@@ -82,9 +88,15 @@ export class BalancedUpstream implements Upstream {
       }, pool.retry);
       if (!decision.retry) {
         if (outcome.ok) return withSticky(outcome.res, pool, picked.setToken);
+        if (unreachable(outcome.err)) refused.push(`${b.id} ${outcome.err.code}`);
+        // Every backend of the pool was tried and none could be reached: that is "all down", even without checks.
+        if (refused.length > 0 && refused.length === tried.size && tried.size === pool.backends.length) {
+          throw new ProxyError('NO_HEALTHY_BACKEND', `no backend of pool ${pool.name} could be reached: ${refused.join(', ')}`, { cause: outcome.err });
+        }
         throw outcome.err;
       }
       notes.push(`${b.id} ${decision.why}`);
+      if (!outcome.ok && unreachable(outcome.err)) refused.push(`${b.id} ${outcome.err.code}`);
       if (outcome.ok && outcome.res.body instanceof Readable) outcome.res.body.destroy();
       await sleep(backoffMs(attempt + 1, pool.retry, random), undefined, { signal: flow.signal }).catch(() => undefined);
       if (flow.signal.aborted) throw new ProxyError('CLIENT_ABORTED', 'the client went away');

@@ -1,6 +1,13 @@
 import type { Dispatcher } from 'undici';
 import { ProxyError } from '../core/errors.js';
 
+/** No free pooled connection in time: the backend is busy, not unreachable (CONNECT_TIMEOUT, 504). */
+export class QueueTimeoutError extends ProxyError {
+  constructor(backend: string, ms: number) {
+    super('CONNECT_TIMEOUT', `no free connection to backend ${backend} within ${ms} ms (pool queue)`);
+  }
+}
+
 /** Stands in for the controller a request never got because it was still queued. */
 const QUEUED: Dispatcher.DispatchController = {
   aborted: true, paused: false, reason: null, abort: () => undefined, pause: () => undefined, resume: () => undefined,
@@ -13,10 +20,10 @@ const QUEUED: Dispatcher.DispatchController = {
 export function queueTimeout(ms: number, backend: string): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
     let queued = true;
-    let dead: ProxyError | undefined;
+    let dead: QueueTimeoutError | undefined;
     const timer = ms > 0 ? setTimeout(() => {
       if (!queued) return;
-      dead = new ProxyError('CONNECT_TIMEOUT', `no free connection to backend ${backend} within ${ms} ms (pool queue)`);
+      dead = new QueueTimeoutError(backend, ms);
       handler.onResponseError?.(QUEUED, dead);
     }, ms) : undefined;
     return dispatch(opts, {

@@ -132,4 +132,13 @@ describe('balanced upstream', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     void first;
   });
+
+  it('every backend unreachable (no checks configured) → NO_HEALTHY_BACKEND 503 naming each, not a 502', async () => {
+    const [x, y] = await Promise.all([backend('x'), backend('y')]);
+    await Promise.all([x.close(), y.close()]);
+    const { upstream } = await setup([], {}, [x.port, y.port]);
+    const err = await upstream.send(makeFlow({ url: 'http://app.test/' }), ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NO_HEALTHY_BACKEND', status: 503 });
+    expect((err as Error).message).toBe(`no backend of pool web could be reached: 127.0.0.1:${x.port} CONNECT_REFUSED, 127.0.0.1:${y.port} CONNECT_REFUSED`);
+  });
 });

@@ -142,3 +142,26 @@ describe.skipIf(!hasTmux())('portico tui --connect to a running instance\'s admi
     expect(await tmux('has-session', '-t', REMOTE).then(() => true, () => false)).toBe(false);
   });
 });
+
+describe('the TUI without a terminal', () => {
+  function run(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
+    return new Promise((resolve) => {
+      const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let stdout = '';
+      child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+      child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+      child.on('exit', (code) => resolve({ code, stderr, stdout }));
+    });
+  }
+
+  it('refuses at once with a clear message instead of hanging or writing to a pipe', async () => {
+    const fwd = await run(['forward', '--tui', '--listen', '127.0.0.1:0']);
+    expect(fwd.code).toBe(1);
+    expect(fwd.stderr).toContain('the TUI needs a terminal');
+    expect(fwd.stdout).toBe('');
+    const remote = await run(['tui', '--connect', 'ftp://127.0.0.1:9090']);
+    expect(remote.code).toBe(1);
+    expect(remote.stderr).toContain('--connect wants an http(s) URL');
+  });
+});

@@ -1,6 +1,7 @@
 import type { Key } from 'ink';
 import { maxDetailScroll } from './detail.js';
 import type { Entry } from './entry.js';
+import { parseFilter } from './filter.js';
 import { commandFor, keyNames, type Command, type Scope } from './keymap.js';
 import type { ReplayResult } from './replay.js';
 import type { FlowSource } from './source.js';
@@ -26,6 +27,8 @@ export class TuiController {
   editing = false;
   draft = '';
   filterError: { message: string; position: number } | undefined;
+  /** Flows the filter being typed would show (undefined while it does not parse). */
+  previewCount: number | undefined;
   message = '';
   /** The flow the detail screen shows (pinned: new flows do not change it). */
   detail: Entry | undefined;
@@ -50,6 +53,14 @@ export class TuiController {
         if (cmd) this.run(cmd);
       }
     }
+    if (this.editing) this.preview(); // once per chunk, not per character of a paste
+  }
+
+  /** While typing: the parse error with its position, or how many buffered flows the draft matches. */
+  private preview(): void {
+    const r = parseFilter(this.draft);
+    this.filterError = r.ok ? undefined : { message: r.message, position: r.position };
+    this.previewCount = r.ok ? this.store.count(r.match) : undefined;
   }
 
   private editKey(name: string): void {

@@ -151,6 +151,13 @@ export class FlowStore {
     return this.view.at(this.position());
   }
 
+  /** How many buffered flows a predicate matches (the filter prompt's preview). */
+  count(match: Predicate): number {
+    let n = 0;
+    for (const e of this.ring) if (match(e)) n++;
+    return n;
+  }
+
   /** The flows the filter shows, oldest first (for HAR export). */
   shown(): Entry[] {
     return [...this.view];

@@ -66,7 +66,7 @@ export function App({ store, source, controller, frameMs = 100, rows, columns }:
           : screen === 'help' ? <HelpScreen height={height} />
             : <FlowList window={store.window(height)} width={width} height={height} />}
       <HelpFooter scope={screen} editing={controller.editing} draft={controller.draft} error={controller.filterError}
-        message={controller.message} />
+        message={controller.message} preview={controller.previewCount} />
     </Box>
   );
 }

@@ -7,6 +7,8 @@ export interface HelpFooterProps {
   draft: string;
   error: { message: string; position: number } | undefined;
   message: string;
+  /** Flows the draft would show, while it parses. */
+  preview: number | undefined;
 }
 
 /** The bottom lines: the filter prompt while typing (with a caret under a parse error), else the generated key help. */
@@ -15,7 +17,8 @@ export function HelpFooter(p: HelpFooterProps): React.JSX.Element {
     return (
       <Box flexDirection="column">
         <Text wrap="truncate"> </Text>
-        <Text wrap="truncate">{`filter: ${p.draft}▏  (enter apply, esc cancel; ~d ~u ~c ~m ~t ~blocked ~hit ~e & | ! ( ))`}</Text>
+        <Text wrap="truncate">{`filter: ${p.draft}▏  ${p.preview === undefined ? '' : `${p.preview} match  `}`
+          + '(enter apply, esc cancel; ~d ~u ~c ~m ~t ~blocked ~hit ~e & | ! ( ))'}</Text>
         <Text wrap="truncate" color="red">
           {p.error ? `${' '.repeat(8 + p.error.position)}^ ${p.error.message} (at ${p.error.position})` : ' '}
         </Text>

@@ -68,7 +68,10 @@ describe('App (ink-testing-library)', () => {
     for (let i = 0; i < 4; i++) h.store.add(flow(i, i === 2 ? { method: 'POST' } : {}));
     await h.tick();
     await h.type('/');
-    await h.type('~m post & (');
+    await h.type('~m post');
+    expect(h.frame()).toContain('filter: ~m post▏  1 match');
+    await h.type(' & (');
+    expect(h.frame()).toContain('expected a filter (at 11)'); // shown while typing
     await h.type(keys.enter);
     expect(h.frame()).toContain('expected a filter (at 11)');
     await h.type(keys.backspace);

@@ -15,6 +15,10 @@ export const TUI_LOG_FILE = 'portico.log';
  */
 async function loadTui(): Promise<typeof import('../tui/run.js')> {
   process.env.NODE_ENV ??= 'production';
+  // Ink draws only the final frame when it believes it runs in CI (is-in-ci reads CI / CONTINUOUS_INTEGRATION when
+  // Ink is first imported). The TUI starts only on a real terminal (assertTerminal), where a user asked for it
+  // explicitly, so it must draw live even in a shell that exports CI=true (found by CI's own tmux e2e run).
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
   return import('../tui/run.js');
 }
 

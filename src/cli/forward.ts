@@ -65,7 +65,8 @@ export function forwardCommand(): Command {
         await proxy.close(0); // e.g. the admin port is taken: exit 1 instead of a proxy nobody can stop cleanly
         throw err;
       });
-      process.on('SIGHUP', () => void proxy.reloadPolicy());
+      // SIGHUP reloads the rules of a daemon; under --tui it means the terminal went away (runForwardTui stops then).
+      if (!flags.tui) process.on('SIGHUP', () => void proxy.reloadPolicy());
       const stop = async (): Promise<void> => {
         await proxy.close();
         await observers.close(); // flushes the access log: SIGTERM loses no line

@@ -54,6 +54,7 @@ export async function runForwardTui(o: ForwardTuiOptions): Promise<void> {
   const onSignal = (): void => tui.close();
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  process.once('SIGHUP', onSignal); // the terminal closed (ssh dropped, tmux killed): stop, don't run on headless
   await tui.waitUntilExit();
   o.log.info('TUI closed, shutting down');
   await o.stop().catch((err: unknown) => o.log.error({ err }, 'error during shutdown'));

@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -142,6 +142,33 @@ describe.skipIf(!hasTmux())('portico tui --connect to a running instance\'s admi
     expect(await tmux('has-session', '-t', REMOTE).then(() => true, () => false)).toBe(false);
   });
 });
+
+describe.skipIf(!hasTmux())('portico forward --tui when its terminal goes away', () => {
+  it('stops (SIGHUP) instead of running on without a screen', async () => {
+    const session = `portico-tui-hup-${process.pid}`;
+    const dir = await mkdtemp(join(tmpdir(), 'portico-tui-hup-'));
+    const port = await freePort();
+    try {
+      await tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-c', dir,
+        `node ${MAIN} forward --tui --listen 127.0.0.1:${port}`);
+      await waitScreen((s) => s.includes('portico · forward'), 'the header bar', 10_000, session);
+      expect(await listening(port)).toBe(true);
+      await tmux('kill-session', '-t', session);
+      for (const end = Date.now() + 10_000; Date.now() < end && (await listening(port)); ) await sleep(100);
+      expect(await listening(port)).toBe(false);
+    } finally {
+      await tmux('kill-session', '-t', session).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
 
 describe('the TUI without a terminal', () => {
   function run(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {

@@ -3,16 +3,13 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { ProxyError, toProxyError } from '../core/errors.js';
-import type { Flow, RawHeaders } from '../core/flow.js';
-import { fromNodeRaw } from '../core/headers.js';
+import type { Flow } from '../core/flow.js';
 import type { Pipeline } from '../core/pipeline.js';
 import type { Clock } from '../core/clock.js';
-import { clientAddress } from './client-address.js';
 import type { AccessCheck, TunnelDialer } from './ports.js';
-import { rawErrorReply } from './raw-reply.js';
-import { splice } from './splice.js';
 import { plainTarget, tunnelTarget, urlHost, urlPort } from './target.js';
 import { tunnelOf } from './tunnel-info.js';
+import { refuseUpgrade, spliceUpgrade, upgradeFlow, upgradeRequestHead } from './upgrade-tunnel.js';
 
 export interface UpgradeDeps {
   readonly clock: Clock;
@@ -26,8 +23,6 @@ export interface UpgradeDeps {
   readonly tunnels: Set<Socket>;
   readonly idleTimeoutMs: number;
 }
-
-const DROP = new Set(['proxy-authorization', 'proxy-connection', 'keep-alive', 'te', 'trailer']);
 
 /**
  * WebSocket (and any Upgrade) through the proxy as a byte tunnel: dial the origin, replay the request head, then
@@ -46,7 +41,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
 async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, deps: UpgradeDeps): Promise<void> {
   const tunnel = tunnelOf(socket);
   const target = tunnel ? tunnelTarget(req.url ?? '/', tunnel.target, tunnel.secure) : plainTarget(req.url ?? '/');
-  const flow = newFlow(req, target.kind === 'proxy' ? target.url : new URL('http://invalid.invalid/'), deps, tunnel?.client);
+  const flow = upgradeFlow(req, target.kind === 'proxy' ? target.url : new URL('http://invalid.invalid/'), 'forward', deps, tunnel?.client);
   if (target.kind !== 'proxy') return fail(socket, flow, new ProxyError('BAD_REQUEST', 'invalid upgrade request target'), deps);
   if (!tunnel) {
     const access = await deps.access.check(flow.client.ip, req.headers['proxy-authorization']);
@@ -58,15 +53,9 @@ async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer,
   } catch (err) {
     return fail(socket, flow, toProxyError(err), deps);
   }
-  upstream.write(requestHead(req, target.url, deps.viaToken));
+  upstream.write(upgradeRequestHead(req.method ?? 'GET', target.url, flow.request.headers, deps.viaToken));
   if (head.length > 0) upstream.write(head);
-  recordStatus(upstream, flow, deps.clock);
-  splice(socket, upstream, { idleTimeoutMs: deps.idleTimeoutMs, live: deps.tunnels }, (end) => {
-    flow.bytesIn = end.bytesUp;
-    flow.bytesOut = end.bytesDown;
-    const code = end.error?.startsWith('upstream') ? 'UPSTREAM_RESET' : 'CLIENT_ABORTED';
-    deps.pipeline.complete(flow, end.error === undefined ? undefined : new ProxyError(code, end.error));
-  });
+  spliceUpgrade(socket, upstream, flow, deps);
 }
 
 async function dialOrigin(url: URL, deps: UpgradeDeps, signal: AbortSignal): Promise<Socket> {
@@ -80,35 +69,7 @@ async function dialOrigin(url: URL, deps: UpgradeDeps, signal: AbortSignal): Pro
   });
 }
 
-function requestHead(req: IncomingMessage, url: URL, via: string | undefined): string {
-  const headers: RawHeaders = fromNodeRaw(req.rawHeaders).filter(([k]) => !DROP.has(k.toLowerCase()));
-  if (via) headers.push(['Via', `1.1 ${via}`]);
-  const lines = [`${req.method ?? 'GET'} ${url.pathname}${url.search} HTTP/1.1`];
-  for (const [k, v] of headers) lines.push(`${k}: ${v}`);
-  return `${lines.join('\r\n')}\r\n\r\n`;
-}
-
-function recordStatus(upstream: Socket, flow: Flow, clock: Clock): void {
-  upstream.once('data', (chunk: Buffer) => {
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(chunk.subarray(0, 16).toString('latin1'));
-    flow.response = { status: m ? Number(m[1]) : 502, headers: [] };
-    flow.timings.firstByte = clock.monotonic();
-  });
-}
-
-function newFlow(req: IncomingMessage, url: URL, deps: UpgradeDeps, client?: { ip: string; port: number }): Flow {
-  return {
-    id: deps.nextId(), mode: 'forward', signal: new AbortController().signal,
-    client: client ? { ...client } : clientAddress(req.socket), startedAt: deps.clock.now(),
-    request: { method: req.method ?? 'GET', url, version: '1.1', headers: fromNodeRaw(req.rawHeaders) },
-    requestBody: null, notes: {}, timings: { start: deps.clock.monotonic() }, bytesIn: 0, bytesOut: 0,
-  };
-}
-
 function fail(socket: Socket, flow: Flow, error: ProxyError, deps: UpgradeDeps): void {
-  flow.error = error;
-  flow.response = { status: error.status, headers: [] };
   const extra = error.code === 'PROXY_AUTH_REQUIRED' ? [`Proxy-Authenticate: Basic realm="${deps.access.realm}"`] : [];
-  rawErrorReply(socket, error, flow.id, extra);
-  deps.pipeline.complete(flow);
+  refuseUpgrade(socket, flow, error, deps.pipeline, extra);
 }

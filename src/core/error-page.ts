@@ -28,6 +28,5 @@ export function errorResponse(error: ProxyError, flow: Pick<Flow, 'id' | 'reques
     ['Cache-Control', 'no-store'],
     ['X-Portico-Error', error.code],
   ];
-  if (error.code === 'PROXY_AUTH_REQUIRED') headers.push(['Proxy-Authenticate', 'Basic realm="Portico", charset="UTF-8"']);
   return { head: { status: error.status, reason: error.title, headers }, body };
 }

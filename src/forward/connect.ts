@@ -58,7 +58,7 @@ async function handleConnect(req: IncomingMessage, socket: Socket, head: Buffer,
   }
   const access = await deps.access.check(client.ip, req.headers['proxy-authorization']);
   if (!access.ok) {
-    const extra = access.code === 'PROXY_AUTH_REQUIRED' ? [`Proxy-Authenticate: Basic realm="${deps.access.realm}", charset="UTF-8"`] : [];
+    const extra = access.code === 'PROXY_AUTH_REQUIRED' ? [`Proxy-Authenticate: ${deps.access.challenge}`] : [];
     const message = access.code === 'PROXY_AUTH_REQUIRED' ? 'proxy authentication required' : `client ${client.ip} is not allowed`;
     return refuse(socket, new ProxyError(access.code, message), id, deps, client, req.url ?? '', extra);
   }

@@ -9,6 +9,8 @@ export interface AccessCheck {
   check(clientIp: string, proxyAuthorization: string | undefined): Promise<AccessResult>;
   clientAllowed(clientIp: string): boolean;
   readonly realm: string;
+  /** The Proxy-Authenticate value for 407 answers. */
+  readonly challenge: string;
 }
 
 export type GuardResult = { ok: true } | { ok: false; reason: string };

@@ -14,14 +14,14 @@ export function writeResponse(res: ServerResponse, flow: Flow): Promise<void> {
   res.writeHead(head.status, head.reason ?? '', toNodeRaw(head.headers));
   const body = flow.responseBody;
   if (body === null || body === undefined) {
-    return endWith(res, undefined, flow);
+    return endWith(res, undefined);
   }
   if (body instanceof Uint8Array) {
     if (!noBody(flow)) {
       flow.bytesOut += body.byteLength;
       flow.capture?.onResponse(body);
     }
-    return endWith(res, body, flow);
+    return endWith(res, body);
   }
   const stream = body instanceof Readable ? body : Readable.from(body, { objectMode: false });
   return pipeBody(stream, res, flow);
@@ -61,7 +61,7 @@ function noBody(flow: Flow): boolean {
   return flow.request.method === 'HEAD' || s === 204 || s === 304 || (s >= 100 && s < 200);
 }
 
-function endWith(res: ServerResponse, chunk: Uint8Array | undefined, _flow: Flow): Promise<void> {
+function endWith(res: ServerResponse, chunk: Uint8Array | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     res.once('error', reject);
     res.once('close', () => (res.writableFinished ? resolve() : reject(new Error('client closed the connection'))));

@@ -70,6 +70,6 @@ async function dialOrigin(url: URL, deps: UpgradeDeps, signal: AbortSignal): Pro
 }
 
 function fail(socket: Socket, flow: Flow, error: ProxyError, deps: UpgradeDeps): void {
-  const extra = error.code === 'PROXY_AUTH_REQUIRED' ? [`Proxy-Authenticate: Basic realm="${deps.access.realm}"`] : [];
+  const extra = error.code === 'PROXY_AUTH_REQUIRED' ? [`Proxy-Authenticate: ${deps.access.challenge}`] : [];
   refuseUpgrade(socket, flow, error, deps.pipeline, extra);
 }

@@ -23,6 +23,8 @@ export type AccessResult = { ok: true; user?: string } | { ok: false; code: 'FOR
 
 export interface AccessControl {
   readonly realm: string;
+  /** The Proxy-Authenticate value for 407s (realm quoted and escaped), built once. */
+  readonly challenge: string;
   /** True when clients must authenticate (an auth file is configured). */
   readonly requiresAuth: boolean;
   /** The address check alone (for paths that must refuse before reading credentials). */
@@ -69,12 +71,13 @@ export async function createAccessControl(cfg: AccessConfig, deps: { clock: Cloc
     verified.set(key, user);
     return { ok: true, user };
   };
-  return { realm: cfg.realm, requiresAuth: users !== undefined, clientAllowed, check };
+  const challenge = `Basic realm="${cfg.realm.replace(/["\\]/g, '\\$&')}", charset="UTF-8"`;
+  return { realm: cfg.realm, challenge, requiresAuth: users !== undefined, clientAllowed, check };
 }
 
 /** Sets flow.client.user, or answers 403 (address) / 407 with our realm's challenge (credentials). */
 export function accessStage(control: AccessControl): Stage {
-  const challenge = `Basic realm="${control.realm.replace(/["\\]/g, '\\$&')}", charset="UTF-8"`;
+  const { challenge } = control;
   return {
     name: 'access',
     onRequest(flow) {
@@ -100,7 +103,6 @@ function refuse(flow: Flow, code: 'FORBIDDEN_CLIENT' | 'PROXY_AUTH_REQUIRED', ch
     : new ProxyError('FORBIDDEN_CLIENT', `client ${flow.client.ip} is not allowed to use this proxy`);
   flow.error = error;
   const page = errorResponse(error, flow);
-  // errorResponse adds a fixed realm; the configured one replaces it.
   const headers = auth ? setHeader(page.head.headers, 'Proxy-Authenticate', challenge) : page.head.headers;
   return { kind: 'reply', head: { ...page.head, headers }, body: page.body };
 }

@@ -28,7 +28,7 @@ export const BALANCE_HELP = 'round-robin|weighted|least-conn|p2c|ewma|random|has
 
 /** Parses `--balance` / `balance:`; throws an Error listing the accepted spellings. */
 export function parseBalance(text: string): BalanceSpec {
-  const simple = SIMPLE[text];
+  const simple = Object.hasOwn(SIMPLE, text) ? SIMPLE[text] : undefined; // not "constructor" from the prototype
   if (simple !== undefined) return { algorithm: simple };
   const m = /^(hash|maglev)-(ip|path|header|cookie)(?::([!#$%&'*+.^_`|~0-9A-Za-z-]+))?$/.exec(text);
   if (m !== null) {

@@ -68,7 +68,7 @@ const seconds = (set: (cc: CacheControl, n: number) => void): Apply => (cc, valu
 };
 
 /** The first occurrence of a duration wins; an invalid one is ignored (§4.2.1 "treat as stale" is left to callers). */
-const APPLY: Record<string, Apply> = {
+const APPLY: ReadonlyMap<string, Apply> = new Map(Object.entries({
   'max-age': seconds((cc, n) => { cc.maxAge ??= n; }),
   's-maxage': seconds((cc, n) => { cc.sMaxage ??= n; }),
   'min-fresh': seconds((cc, n) => { cc.minFresh ??= n; }),
@@ -85,7 +85,7 @@ const APPLY: Record<string, Apply> = {
   'proxy-revalidate': (cc) => { cc.proxyRevalidate = true; },
   'must-understand': (cc) => { cc.mustUnderstand = true; },
   'immutable': (cc) => { cc.immutable = true; },
-};
+} satisfies Record<string, Apply>)); // a Map: a directive named "__proto__" or "constructor" is just unknown
 
 function merge(a: true | string[] | undefined, b: true | string[]): true | string[] {
   if (a === true || b === true) return true;
@@ -95,7 +95,7 @@ function merge(a: true | string[] | undefined, b: true | string[]): true | strin
 /** Parses every Cache-Control line of a message; unknown extensions are ignored (§5.2.3). */
 export function parseCacheControl(headers: RawHeaders): CacheControl {
   const cc: CacheControl = {};
-  for (const [name, value] of directivePairs(headers)) APPLY[name]?.(cc, value);
+  for (const [name, value] of directivePairs(headers)) APPLY.get(name)?.(cc, value);
   return cc;
 }
 

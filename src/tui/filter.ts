@@ -106,9 +106,9 @@ class Parser {
   }
 
   private fn(name: string, pos: number): Predicate {
-    const nullary = NULLARY[name];
+    const nullary = Object.hasOwn(NULLARY, name) ? NULLARY[name] : undefined; // not ~constructor from the prototype
     if (nullary) return nullary;
-    const unary = UNARY[name];
+    const unary = Object.hasOwn(UNARY, name) ? UNARY[name] : undefined;
     if (!unary) throw new FilterError(`unknown filter ~${name}`, pos);
     const arg = this.next();
     if (arg.t !== 'word') throw new FilterError(`~${name} needs an argument`, arg.pos);

@@ -97,7 +97,7 @@ describe('--balance spellings', () => {
     ['maglev-ip', { algorithm: 'maglev', hashOn: { kind: 'ip' } }],
   ])('%s', (text, spec) => expect(parseBalance(text)).toEqual(spec));
 
-  it.each(['fastest', 'hash-header', 'hash-ip:x', 'hash-cookie:a b'])('rejects %s naming the choices', (text) => {
+  it.each(['fastest', 'hash-header', 'hash-ip:x', 'hash-cookie:a b', 'constructor', '__proto__', 'toString'])('rejects %s naming the choices', (text) => {
     expect(() => parseBalance(text)).toThrow(/balance/);
   });
 });

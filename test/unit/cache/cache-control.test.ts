@@ -24,6 +24,7 @@ describe('RFC 9111 §5.2 Cache-Control parsing', () => {
     ['RFC 5861', cc('max-age=1, stale-while-revalidate=30, stale-if-error=600'), { maxAge: 1, staleWhileRevalidate: 30, staleIfError: 600 }],
     ['proxy-revalidate, immutable, must-understand', cc('proxy-revalidate, immutable, must-understand'), { proxyRevalidate: true, immutable: true, mustUnderstand: true }],
     ['unknown extensions ignored', cc('foo, bar="baz, qux", max-age=2'), { maxAge: 2 }],
+    ['prototype names are unknown directives, not crashes', cc('__proto__, constructor, toString=1, max-age=4'), { maxAge: 4 }],
     ['garbage element skipped', cc('max-age=5, =oops, public'), { maxAge: 5, public: true }],
     ['empty', cc(''), {}],
   ];

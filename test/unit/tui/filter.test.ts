@@ -57,6 +57,8 @@ describe('parseFilter: matching', () => {
 describe('parseFilter: errors carry a position and never throw', () => {
   it.each<[string, string, number]>([
     ['~zz', 'unknown filter ~zz', 0],
+    ['~constructor', 'unknown filter ~constructor', 0],
+    ['~__proto__ x', 'unknown filter ~__proto__', 0],
     ['~d', '~d needs an argument', 2],
     ['~c abc', '~c wants a status', 3],
     ['~t pigeon', '~t wants tunnel', 3],

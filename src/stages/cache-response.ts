@@ -8,6 +8,7 @@ import { serveEntry } from '../cache/serve.js';
 import { withCacheStatus } from '../cache/status.js';
 import type { CacheEntry } from '../cache/store.js';
 import { boundedTee } from '../cache/tee.js';
+import { headOutcome } from '../cache/head-refresh.js';
 import { freshenHead, hasValidators, notModifiedMatches } from '../cache/validators.js';
 import type { Flow, RawHeaders, ResponseHead } from '../core/flow.js';
 import { getHeader } from '../core/headers.js';
@@ -25,6 +26,7 @@ export async function onCacheResponse(flow: Flow, state: FlowState, rt: CacheRun
     if (state.revalidating && state.stored && res.status === 304 && notModifiedMatches(state.stored.entry.head, res)) {
       return await revalidated(flow, state, state.stored, rt);
     }
+    if (flow.request.method === 'HEAD') return await refreshFromHead(flow, res, state, rt);
     handedOver = storeResponse(flow, res, state, rt);
   } finally {
     if (!handedOver) state.release?.();
@@ -68,6 +70,30 @@ async function revalidated(flow: Flow, state: FlowState, found: Found, rt: Cache
   const entry = await applyNotModified(found, flow.response as ResponseHead, state.requestTime, rt);
   serve(flow, entry, state.clientHeaders, currentAge(entry, rt.deps.clock.now()), rt, { fwd: 'stale', fwdStatus: 304 });
   flow.notes.cache = 'revalidated';
+}
+
+/**
+ * §4.3.5: a HEAD that went forward (its stored GET was stale, or the client said no-cache) updates that stored GET's
+ * head when validators and length agree, or drops it when they do not. HEAD responses are never stored themselves.
+ */
+async function refreshFromHead(flow: Flow, res: ResponseHead, state: FlowState, rt: CacheRuntime): Promise<void> {
+  const found = state.stored;
+  const outcome = found ? headOutcome(found.entry, res) : { kind: 'ignore' as const };
+  let detail: string | undefined;
+  if (found && outcome.kind === 'update') {
+    await applyNotModified(found, res, state.requestTime, rt);
+    flow.notes.cache = 'revalidated';
+    detail = 'head-refreshed';
+  } else {
+    if (found && outcome.kind === 'invalidate') {
+      await rt.deps.store.delete(found.storeKey);
+      detail = 'head-invalidated';
+    }
+    if (flow.notes.cache === 'stale') flow.notes.cache = 'miss';
+  }
+  if (!rt.cfg.cacheStatus) return;
+  const fwd = state.revalidating ? 'stale' : 'uri-miss';
+  flow.response = withCacheStatus(res, rt.cfg.statusName, { fwd, fwdStatus: res.status, ...(detail ? { detail } : {}) });
 }
 
 export async function applyNotModified(found: Found, notModified: ResponseHead, requestTime: number, rt: CacheRuntime): Promise<CacheEntry> {

@@ -67,8 +67,14 @@ export interface Notes {
   tunnel?: string;
   /** The upstream that was contacted, as host:port. */
   upstream?: string;
+  /** The id followed through a chain of hops (X-Request-Id): kept from the request, or this hop's flow id when it set it. */
+  requestId?: string;
   /** How the pipeline answered: from upstream, a stage's local reply, or a kill. */
   source?: 'upstream' | 'local' | 'kill';
+  /** L4: why the connection or UDP session ended (`client closed`, `backend closed`, `idle timeout`, `shutdown`, …). */
+  close?: string;
+  /** L4: the TLS server name (ClientHello SNI) the connection was routed by, when it had one. */
+  sni?: string;
 }
 
 export interface ClientInfo { readonly ip: string; readonly port: number; user?: string }

@@ -158,6 +158,17 @@ export const adminSchema = z.object({
   sseQueueEvents: z.number().int().positive().default(1000),
 }).strict().default({ sseQueueEvents: 1000 });
 
+/** Front-door limits shared by forward and reverse (issue 9): beyond them 503 (connections), 414 or 431 (heads). */
+export const FRONT_DOOR_LIMIT_DEFAULTS = { maxConnectionsPerClient: 512, maxHeaderCount: 100, maxUrlBytes: 8192 };
+export const frontDoorLimitFields = {
+  /** Open connections one client address may hold; the next one gets 503 and is closed, others are unaffected. */
+  maxConnectionsPerClient: z.number().int().positive().default(FRONT_DOOR_LIMIT_DEFAULTS.maxConnectionsPerClient),
+  /** Header fields in one request head (Envoy's default is 100); more gets 431. */
+  maxHeaderCount: z.number().int().positive().default(FRONT_DOOR_LIMIT_DEFAULTS.maxHeaderCount),
+  /** Length of the request target as sent; longer gets 414. */
+  maxUrlBytes: z.number().int().positive().default(FRONT_DOOR_LIMIT_DEFAULTS.maxUrlBytes),
+};
+
 export type LogConfig = z.output<typeof logSchema>;
 export type AdminConfig = z.output<typeof adminSchema>;
 
@@ -203,14 +214,18 @@ export const forwardConfigSchema = z.object({
     keepAliveTimeoutMs: ms(5_000),
     maxHeaderBytes: bytes(16 * 1024),
     maxConnections: z.number().int().positive().default(10_000),
-  }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16 * 1024, maxConnections: 10_000 }),
+    ...frontDoorLimitFields,
+  }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16 * 1024, maxConnections: 10_000, ...FRONT_DOOR_LIMIT_DEFAULTS }),
   tunnel: z.object({
     connectTimeoutMs: ms(10_000),
     /** A blind tunnel with no traffic either way for this long is closed. */
     idleTimeoutMs: ms(300_000),
     /** Time for the client to start TLS inside an intercepted tunnel. */
     handshakeTimeoutMs: ms(10_000),
-  }).strict().default({ connectTimeoutMs: 10_000, idleTimeoutMs: 300_000, handshakeTimeoutMs: 10_000 }),
+    /** Concurrent CONNECT tunnels (blind and intercepted), all clients together and per client address; beyond: 503. */
+    maxTunnels: z.number().int().positive().default(5000),
+    maxTunnelsPerClient: z.number().int().positive().default(256),
+  }).strict().default({ connectTimeoutMs: 10_000, idleTimeoutMs: 300_000, handshakeTimeoutMs: 10_000, maxTunnels: 5000, maxTunnelsPerClient: 256 }),
   policy: policySchema,
   anonymize: anonymizeSchema,
   shutdown: z.object({ graceMs: ms(10_000) }).strict().default({ graceMs: 10_000 }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseBalance } from '../balance/spec.js';
-import { adminSchema, listenSchema, logSchema } from '../config/schema.js';
+import { adminSchema, FRONT_DOOR_LIMIT_DEFAULTS, frontDoorLimitFields, listenSchema, logSchema } from '../config/schema.js';
 import { parseAddress } from '../upstream/backend.js';
 
 const ms = z.number().int().nonnegative();
@@ -93,8 +93,11 @@ export const reverseConfigSchema = z.object({
     maxHeaderBytes: positive.default(16_384),
     /** WebSocket / Upgrade tunnels idle this long are closed. */
     tunnelIdleTimeoutMs: positive.default(300_000),
+    /** Open client connections in total (each client address: maxConnectionsPerClient); beyond: 503 and close. */
+    maxConnections: positive.default(10_000),
+    ...frontDoorLimitFields,
   }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384,
-    tunnelIdleTimeoutMs: 300_000 }),
+    tunnelIdleTimeoutMs: 300_000, maxConnections: 10_000, ...FRONT_DOOR_LIMIT_DEFAULTS }),
   shutdown: z.object({ graceMs: ms.default(10_000) }).strict().default({ graceMs: 10_000 }),
   log: logSchema,
   admin: adminSchema,

@@ -59,7 +59,7 @@ export function forwardCommand(): Command {
       const proxy = await startForward(config, { log });
       const observers = await startObservers(proxy.bus, config, {
         mode: 'forward', version: VERSION, log, purgeCache: (plan) => proxy.purgeCache(plan),
-        inFlight: () => proxy.stats().inFlight, openTunnels: () => proxy.stats().tunnels,
+        inFlight: () => proxy.stats().inFlight, openTunnels: () => proxy.stats().tunnels, rejections: () => proxy.rejections(),
         ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
       }).catch(async (err: unknown) => {
         await proxy.close(0); // e.g. the admin port is taken: exit 1 instead of a proxy nobody can stop cleanly

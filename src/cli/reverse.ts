@@ -68,7 +68,7 @@ export function reverseCommand(): Command {
       const log = createLogger(config.log.level);
       const proxy = await startReverse(config, { log });
       const observers = await startObservers(proxy.bus, config, {
-        mode: 'reverse', version: VERSION, log, inFlight: () => proxy.stats().inFlight,
+        mode: 'reverse', version: VERSION, log, inFlight: () => proxy.stats().inFlight, rejections: () => proxy.rejections(),
         upstreams: () => [...proxy.pools().values()].map((p) => p.snapshot(systemClock.monotonic())),
       });
       proxy.bus.subscribe((e) => {

@@ -27,6 +27,8 @@ export interface ConnectDeps {
   readonly tunnels: Set<Socket>;
   /** The content policy's say on the CONNECT (only host and port are known here); absent = no policy. */
   readonly policy?: ConnectPolicy;
+  /** Takes a tunnel slot for the client until the socket closes; false: refused (503 already written). */
+  readonly admitTunnel?: (ip: string, socket: Socket) => boolean;
 }
 
 /** `block`: the reason, when the policy refuses the host; `noMitm`: tunnel blind even when intercepting. */
@@ -64,6 +66,7 @@ async function handleConnect(req: IncomingMessage, socket: Socket, head: Buffer,
   }
   const refusal = checkTarget(target, deps);
   if (refusal) return refuse(socket, refusal, id, deps, client, formatAuthority(target.host, target.port));
+  if (deps.admitTunnel && !deps.admitTunnel(client.ip, socket)) return;
   const info: TunnelInfo = { id, target, client, secure: true, ...(access.user !== undefined ? { user: access.user } : {}) };
   const policy = deps.policy?.checkConnect(target, { ip: client.ip, ...(access.user !== undefined ? { user: access.user } : {}) });
   const intercept = deps.shouldIntercept(target.host) && !policy?.noMitm;

@@ -1,20 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
 import type { Drain } from './drain.js';
-
-/** Malformed requests get 400 and the connection closes; header overflows 431; nothing crashes. */
-export function clientError(err: NodeJS.ErrnoException, socket: Socket, log: Logger): void {
-  log.debug({ code: err.code, err: err.message }, 'client error');
-  if (!socket.writable || err.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-  const body = `${status}\n`;
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
-}
 
 export interface Running {
   server: Server;

@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
@@ -7,6 +7,7 @@ import type { ForwardConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createEventBus, type EventBus } from '../core/events.js';
 import { createIdGenerator } from '../core/ids.js';
+import type { RejectReason } from '../core/rejections.js';
 import type { CaMaterial } from '../tls/ca.js';
 import { upstreamSecureContext } from '../upstream/origin.js';
 import type { TargetGuard } from '../upstream/target-guard.js';
@@ -14,10 +15,11 @@ import { dialTunnel } from '../upstream/tunnel-dial.js';
 import { caPageRoutes } from './ca-page.js';
 import { createConnectHandler } from './connect.js';
 import { Drain } from './drain.js';
+import { FrontDoor, frontDoorServerOptions } from './front-door.js';
 import { buildForwardPipeline } from './forward-pipeline.js';
 import { createRequestHandler } from './http-handler.js';
 import { buildInterception } from './interception.js';
-import { clientError, shutdown } from './lifecycle.js';
+import { shutdown } from './lifecycle.js';
 import { createLocalRoutes } from './local-routes.js';
 import type { TunnelDialer } from './ports.js';
 import { formatAuthority } from './target.js';
@@ -36,6 +38,8 @@ export interface ForwardProxy {
   purgeCache(plan: PurgePlan): Promise<number>;
   /** Exchanges in progress and open CONNECT tunnels (blind and intercepted), for the admin endpoint's gauges. */
   stats(): { inFlight: number; tunnels: number };
+  /** Connections and requests refused at the front door (limits, malformed heads), by reason (for /metrics). */
+  rejections(): ReadonlyMap<RejectReason, number>;
   /** Stop accepting, let in-flight exchanges finish within graceMs, then close everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -53,7 +57,9 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
   const blindTunnels = new Set<Socket>();
   const interceptedTunnels = new Set<Socket>();
   const dial = tunnelDialer(config, guard);
-  const options = serverOptions(config);
+  const limits = { ...config.server, maxTunnels: config.tunnel.maxTunnels, maxTunnelsPerClient: config.tunnel.maxTunnelsPerClient };
+  const door = new FrontDoor(limits, log);
+  const options = frontDoorServerOptions(limits);
   const onUpgrade = createUpgradeHandler({
     clock, log, nextId, pipeline, access, dial, tunnels: blindTunnels, idleTimeoutMs: config.tunnel.idleTimeoutMs,
     tls: { rejectUnauthorized: !config.upstream.insecure, secureContext: upstreamSecureContext(config.upstream.ca) },
@@ -63,14 +69,18 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
   const plainServer = internalServer(options, onUpgrade);
   const mitm = await buildInterception(config, { log, clock, bus, tlsServer, plainServer, tunnels: interceptedTunnels });
   const server = createServer(options);
-  server.maxConnections = config.server.maxConnections;
-  server.on('connect', createConnectHandler({
+  door.attach(server);
+  const onConnect = createConnectHandler({
     clock, log, bus, nextId, access, guard, dial, intercept: mitm.intercept, tunnels: blindTunnels,
     connectPorts: new Set(config.connectPorts), idleTimeoutMs: config.tunnel.idleTimeoutMs,
-    shouldIntercept: mitm.shouldIntercept, policy: content.connect,
-  }));
-  server.on('upgrade', onUpgrade);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(err, socket, log));
+    shouldIntercept: mitm.shouldIntercept, policy: content.connect, admitTunnel: (ip, socket) => door.admitTunnel(ip, socket),
+  });
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (!door.screenRaw(req, socket)) onConnect(req, socket, head);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (!door.screenRaw(req, socket)) onUpgrade(req, socket, head);
+  });
   server.listen(config.listen.port, config.listen.host);
   await once(server, 'listening');
   const addr = server.address();
@@ -82,24 +92,20 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
     local: createLocalRoutes(mitm.ca ? caPageRoutes(mitm.ca) : undefined),
     clientAllowed: (ip: string) => access.clientAllowed(ip),
   });
-  for (const s of [server, tlsServer, plainServer]) s.on('request', onRequest);
+  for (const s of [server, tlsServer, plainServer]) {
+    s.maxHeadersCount = config.server.maxHeaderCount + 1;
+    s.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!door.screen(req, res)) onRequest(req, res);
+    });
+  }
   const closers = [() => content.source.close(), () => pipeline.close(), () => mitm.issuer?.close()];
   return {
     host: config.listen.host, port, url: `http://${authority}`, bus, ca: mitm.ca,
     reloadPolicy: () => content.source.reload('SIGHUP'),
     purgeCache: (plan) => cache?.purge(plan) ?? Promise.resolve(0),
     stats: () => ({ inFlight: drain.inFlight, tunnels: blindTunnels.size + interceptedTunnels.size }),
+    rejections: () => door.rejections.snapshot(),
     close: (graceMs = config.shutdown.graceMs) => shutdown({ server, drain, blindTunnels, interceptedTunnels, closers }, graceMs),
-  };
-}
-
-function serverOptions(config: ForwardConfig): ServerOptions {
-  return {
-    maxHeaderSize: config.server.maxHeaderBytes,
-    requestTimeout: config.server.requestTimeoutMs,
-    headersTimeout: config.server.headersTimeoutMs,
-    keepAliveTimeout: config.server.keepAliveTimeoutMs,
-    insecureHTTPParser: false,
   };
 }
 

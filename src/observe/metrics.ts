@@ -8,6 +8,8 @@ export interface GaugeProvider {
   openTunnels?(): number;
   /** Events the observers' bus subscriptions had to drop. */
   droppedEvents?(): number;
+  /** Connections and requests the front door refused, by reason (core/rejections.ts: a closed vocabulary). */
+  rejections?(): ReadonlyMap<string, number>;
 }
 
 export const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -72,6 +74,7 @@ export class Metrics {
     out += gauge('portico_inflight_requests', 'HTTP exchanges in progress.', this.gauges.inFlight?.());
     out += gauge('portico_open_tunnels', 'CONNECT tunnels open now.', this.gauges.openTunnels?.());
     out += counter('portico_events_dropped_total', 'Events observers dropped because they fell behind.', this.gauges.droppedEvents?.());
+    out += rejected(this.gauges.rejections?.());
     out += gauge('portico_uptime_seconds', 'Seconds since the observers started.', Math.round((nowMs - this.startedAtMs) / 1000));
     return out;
   }
@@ -86,6 +89,14 @@ export function statusClass(status: number | undefined): string {
 
 function gauge(name: string, help: string, value: number | undefined): string {
   return value === undefined ? '' : header(name, 'gauge', help) + sample(name, {}, value);
+}
+
+function rejected(counts: ReadonlyMap<string, number> | undefined): string {
+  if (counts === undefined) return '';
+  const name = 'portico_rejected_total';
+  let out = header(name, 'counter', 'Connections and requests refused at the front door (malformed, over a limit, too slow), by reason.');
+  for (const [reason, n] of counts) out += sample(name, { reason }, n);
+  return out;
 }
 
 function counter(name: string, help: string, value: number | undefined): string {

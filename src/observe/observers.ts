@@ -10,6 +10,8 @@ export interface ObserverProviders extends AdminProviders {
   /** Exchanges in progress and open tunnels, read when /metrics is scraped. */
   inFlight?(): number;
   openTunnels?(): number;
+  /** Front-door refusals by reason (portico_rejected_total). */
+  rejections?(): ReadonlyMap<string, number>;
   /** Where "-" writes (1 = stdout); the TUI passes a file instead, never fd 1. */
   readonly stdoutFd?: number;
   readonly log?: Logger;
@@ -49,6 +51,7 @@ export async function startObservers(
     const m = new Metrics({
       ...(providers.inFlight ? { inFlight: providers.inFlight } : {}),
       ...(providers.openTunnels ? { openTunnels: providers.openTunnels } : {}),
+      ...(providers.rejections ? { rejections: providers.rejections } : {}),
       droppedEvents: dropped,
     });
     sub = bus.subscribe((event) => {

@@ -4,11 +4,13 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
+import type { RejectReason } from '../core/rejections.js';
 import { createEventBus, type EventBus } from '../core/events.js';
 import { createIdGenerator } from '../core/ids.js';
 import { Drain } from '../forward/drain.js';
 import { createFlow, rejectExchange, runExchange, type ExchangeDeps } from '../forward/exchange.js';
-import { clientError, shutdown } from '../forward/lifecycle.js';
+import { FrontDoor, frontDoorServerOptions } from '../forward/front-door.js';
+import { shutdown } from '../forward/lifecycle.js';
 import { formatAuthority } from '../forward/target.js';
 import type { BackendPool } from '../upstream/backend-pool.js';
 import type { ReverseConfig } from './config.js';
@@ -27,6 +29,8 @@ export interface ReverseProxy {
    */
   reload(config: ReverseConfig): Promise<void>;
   stats(): { inFlight: number };
+  /** Connections and requests refused at the front door, by reason (for /metrics). */
+  rejections(): ReadonlyMap<RejectReason, number>;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -43,22 +47,24 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   const nextId = createIdGenerator();
   const exchangeDeps = (): ExchangeDeps => ({ clock, nextId, pipeline: current.pipeline, mode: 'reverse' });
   const drain = new Drain();
-  const server = createServer({
-    maxHeaderSize: config.server.maxHeaderBytes, requestTimeout: config.server.requestTimeoutMs,
-    headersTimeout: config.server.headersTimeoutMs, keepAliveTimeout: config.server.keepAliveTimeoutMs,
-  });
+  const door = new FrontDoor(config.server, log);
+  const server = createServer(frontDoorServerOptions(config.server));
+  door.attach(server);
   const fallbackHost = formatAuthority(config.listen.host, config.listen.port);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (door.screen(req, res)) return;
     drain.begin();
     handle(req, res, exchangeDeps(), fallbackHost).catch(() => res.destroy()).finally(() => drain.end());
   });
   const tunnels = new Set<Socket>();
-  server.on('upgrade', reverseUpgradeHandler({
+  const onUpgrade = reverseUpgradeHandler({
     clock, random, nextId, pipeline: () => current.pipeline, pools: () => current.pools, routes: () => current.routes,
     trusted: (ip) => current.trusted(ip), fallbackHost, tunnels,
     via: () => (current.config.via.enabled ? current.config.via.pseudonym : undefined), idleTimeoutMs: config.server.tunnelIdleTimeoutMs,
-  }));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(err, socket, log));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (!door.screenRaw(req, socket)) onUpgrade(req, socket, head);
+  });
   server.listen(config.listen.port, config.listen.host);
   await once(server, 'listening');
   const addr = server.address();
@@ -79,6 +85,7 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
       await Promise.all(retired.map((p) => p.close()));
     },
     stats: () => ({ inFlight: drain.inFlight }),
+    rejections: () => door.rejections.snapshot(),
     close: (graceMs = config.shutdown.graceMs) => shutdown({
       server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [() => closeGeneration(current)],
     }, graceMs),

@@ -39,6 +39,9 @@ interface PlainClient {
   withTypeMapping(m: Record<number, unknown>): unknown;
   scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
   unlink(keys: string[]): Promise<number>;
+  /** String replies (heads are JSON text); `GET: true` returns the replaced value (Redis ≥ 6.2). */
+  set(k: string, v: string, o: { PX: number; GET: true }): Promise<string | null>;
+  getDel(k: string): Promise<string | null>;
   destroy(): void;
 }
 
@@ -80,20 +83,25 @@ export class RedisCacheStore implements CacheStore {
     return parts && fromRecord(record, parts);
   }
 
-  /** Chunks first, the head record last: a reader never sees a head whose body is not there yet. */
+  /**
+   * Chunks first, the head record last: a reader never sees a head whose body is not there yet. The head is swapped
+   * atomically (SET … GET), so whichever write replaced a head, and only that one, unlinks the replaced chunks: an
+   * overwrite leaves no orphans, even when two instances write the same key at once.
+   */
   set(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
     return this.guarded('set', async () => {
       const id = randomBytes(6).toString('hex');
       const chunks = splitBody(entry.body, this.opts.chunkBytes);
       const px = Math.max(1, Math.ceil(ttlMs));
       await Promise.all(chunks.map((c, i) => this.rawClient().set(this.ns(chunkKey(key, id, i)), c, { PX: px })));
-      await this.kv.set(this.ns(key), toRecord(entry, id, chunks.length), px);
+      const head = await this.serialize(toRecord(entry, id, chunks.length));
+      await this.dropChunks(key, await this.client().set(this.ns(key), head, { PX: px, GET: true }));
     }, undefined, this.budget(entry.body.byteLength));
   }
 
-  /** Removes the head record; its chunks are unreachable from then on and expire with their TTL. */
+  /** Removes the head record (GETDEL) and then the chunks it named. */
   delete(key: string): Promise<void> {
-    return this.guarded('delete', async () => { await this.kv.delete(this.ns(key)); }, undefined);
+    return this.guarded('delete', async () => { await this.dropChunks(key, await this.client().getDel(this.ns(key))); }, undefined);
   }
 
   /**
@@ -144,6 +152,21 @@ export class RedisCacheStore implements CacheStore {
       }
       return fallback;
     }
+  }
+
+  /** The head record in keyv's own format, so kv.get reads it (Redis PX expires it; keyv's `expires` stays unset). */
+  private async serialize(record: HeadRecord): Promise<string> {
+    const data = { value: record, expires: undefined };
+    return this.kv.serialize ? await this.kv.serialize(data) : JSON.stringify(data);
+  }
+
+  /** Unlinks the chunks of a replaced or deleted head (one UNLINK: the `{id}` hash tag keeps them in one slot). */
+  private async dropChunks(key: string, previous: string | null): Promise<void> {
+    if (typeof previous !== 'string') return;
+    const parsed = this.kv.deserialize ? await this.kv.deserialize<HeadRecord>(previous) : undefined;
+    const old = parsed?.value;
+    if (!old || typeof old.id !== 'string' || !Number.isInteger(old.chunks) || old.chunks <= 0) return;
+    await this.client().unlink(Array.from({ length: old.chunks }, (_, i) => this.ns(chunkKey(key, old.id, i))));
   }
 
   private isReady(): boolean {

@@ -42,4 +42,20 @@ describe.runIf(mode === 'run')('Redis Cluster store', () => {
       await store.close();
     }
   });
+
+  it('an overwrite or a delete also removes the replaced chunks on a cluster (purge all then finds only live keys)', async () => {
+    const store = redisStore({ url: cluster.url, opTimeoutMs: 1000, chunkBytes: 1000 });
+    try {
+      await store.ready(3000);
+      for (let i = 0; i < 6; i++) {
+        await store.set(`http://o${i}.test/x`, entry(new Uint8Array(4500).fill(i)), 60_000); // 5 chunks
+        await store.set(`http://o${i}.test/x`, entry(new Uint8Array(2500).fill(i)), 60_000); // 3 chunks replace them
+      }
+      await store.delete('http://o0.test/x');
+      expect((await store.get('http://o1.test/x'))?.body.byteLength).toBe(2500);
+      expect(await store.purge({ kind: 'all' })).toBe(5 * 4); // 5 live heads + 3 chunks each, nothing orphaned
+    } finally {
+      await store.close();
+    }
+  });
 });

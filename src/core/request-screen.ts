@@ -59,10 +59,11 @@ export function classifyClientError(code: string | undefined, reasonText = ''): 
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { status: 408, reason: 'request-timeout' };
     case 'HPE_INVALID_TRANSFER_ENCODING':
-      return bad(/content-length/i.test(reasonText) ? 'content-length-and-transfer-encoding' : 'bad-transfer-encoding');
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
     case 'HPE_INVALID_CONTENT_LENGTH':
-      return bad('bad-content-length');
+      // llhttp reports CL-then-TE under the first code and TE-then-CL under the last: one reason for both orders.
+      if (/content-length/i.test(reasonText) && /transfer-encoding/i.test(reasonText)) return bad('content-length-and-transfer-encoding');
+      return bad(code === 'HPE_INVALID_TRANSFER_ENCODING' ? 'bad-transfer-encoding' : 'bad-content-length');
     case 'HPE_INVALID_HEADER_TOKEN':
     case 'HPE_LF_EXPECTED':
     case 'HPE_CR_EXPECTED':

@@ -129,13 +129,27 @@ export class FrontDoor {
   }
 
   private onClientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Socket): void {
+    this.refused.add(socket);
     const rejection = classifyClientError(err.code, err.reason ?? err.message);
-    const inResponse = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-    if (!rejection || inResponse || !socket.writable) {
+    if (!rejection || !socket.writable) {
       if (rejection) this.count(rejection.reason, socket);
       socket.destroy();
       return;
     }
+    const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (pending && !pending.writableFinished && pending.req.complete) {
+      // The response to an earlier, complete pipelined request owns the socket: answer after it, never inside it.
+      pending.once('finish', () => this.answerRaw(socket, rejection));
+      pending.once('close', () => { if (!pending.writableFinished) { this.count(rejection.reason, socket); socket.destroy(); } });
+      return;
+    }
+    if (pending?.headersSent) {
+      // This request's own body broke after its response started: cut the response (the client sees it truncated).
+      this.count(rejection.reason, socket);
+      socket.destroy();
+      return;
+    }
+    // Nothing answered yet (or this request's body broke before the answer): 400 now; closing aborts the exchange.
     this.answerRaw(socket, rejection);
   }
 

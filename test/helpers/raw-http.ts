@@ -1,0 +1,113 @@
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+
+export interface RecordedRequest { method: string; url: string; headers: string[]; body: Buffer }
+
+export interface RecordingBackend {
+  readonly port: number;
+  readonly address: string;
+  /** Every byte received, all connections in order of arrival. */
+  bytes(): Buffer;
+  /** Requests framed from those bytes by a small strict parser (Content-Length or chunked, nothing else). */
+  readonly requests: RecordedRequest[];
+  /** Bytes left unparsed at the end of a connection (an incomplete request). */
+  readonly leftovers: Buffer[];
+  close(): Promise<void>;
+}
+
+/**
+ * A raw TCP backend that records the exact bytes it receives and answers each request it can frame with
+ * `200 ok` — so a test can compare what the proxy forwarded with what the proxy logged.
+ */
+export async function startRecordingBackend(): Promise<RecordingBackend> {
+  const chunks: Buffer[] = [];
+  const requests: RecordedRequest[] = [];
+  const leftovers: Buffer[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    let pending = Buffer.alloc(0);
+    socket.on('data', (data: Buffer) => {
+      chunks.push(data);
+      pending = Buffer.concat([pending, data]);
+      for (;;) {
+        const parsed = frameRequest(pending);
+        if (!parsed) break;
+        requests.push(parsed.request);
+        pending = pending.subarray(parsed.used);
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok');
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (pending.length > 0) leftovers.push(pending);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port, address: `127.0.0.1:${port}`, requests, leftovers,
+    bytes: () => Buffer.concat(chunks),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** One request from the front of `buf`, or undefined while incomplete. */
+export function frameRequest(buf: Buffer): { request: RecordedRequest; used: number } | undefined {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return undefined;
+  const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const [method = '', url = ''] = (lines[0] ?? '').split(' ');
+  const headers = lines.slice(1);
+  const field = (name: string): string | undefined =>
+    headers.find((h) => h.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+  let pos = end + 4;
+  if (field('transfer-encoding')?.toLowerCase() === 'chunked') {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const eol = buf.indexOf('\r\n', pos);
+      if (eol < 0) return undefined;
+      const size = parseInt(buf.subarray(pos, eol).toString('latin1').split(';')[0] ?? '', 16);
+      if (Number.isNaN(size)) throw new Error('backend: bad chunk size');
+      if (buf.length < eol + 2 + size + 2) return undefined;
+      parts.push(buf.subarray(eol + 2, eol + 2 + size));
+      pos = eol + 2 + size + 2;
+      if (size === 0) break;
+    }
+    return { request: { method, url, headers, body: Buffer.concat(parts) }, used: pos };
+  }
+  const length = Number(field('content-length') ?? 0);
+  if (buf.length < pos + length) return undefined;
+  return { request: { method, url, headers, body: buf.subarray(pos, pos + length) }, used: pos + length };
+}
+
+export interface RawExchange {
+  /** Everything the server sent before closing (or before the wait ran out). */
+  text: string;
+  /** True when the server closed the connection. */
+  closed: boolean;
+  /** Status codes of the responses in `text`, in order. */
+  statuses: number[];
+}
+
+/** Writes hand-written bytes to host:port and collects the answer until the server closes or `waitMs` pass. */
+export async function rawExchange(port: number, bytes: string | Buffer, waitMs = 2000): Promise<RawExchange> {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.write(bytes);
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), waitMs);
+    socket.once('close', () => { clearTimeout(timer); resolve(true); });
+  });
+  socket.destroy();
+  const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+  return { text, closed, statuses };
+}

@@ -226,6 +226,18 @@ export const forwardConfigSchema = z.object({
     maxTunnels: z.number().int().positive().default(5000),
     maxTunnelsPerClient: z.number().int().positive().default(256),
   }).strict().default({ connectTimeoutMs: 10_000, idleTimeoutMs: 300_000, handshakeTimeoutMs: 10_000, maxTunnels: 5000, maxTunnelsPerClient: 256 }),
+  /**
+   * Host routes (chain mode): plain-HTTP requests for these hosts go to `to`, whatever DNS says. A route is trusted
+   * configuration: its address skips the SSRF guard (that is how a forward proxy reaches a reverse proxy on loopback);
+   * requests matching no route are guarded as always.
+   */
+  routes: z.array(z.object({ host: stringList, to: listenSchema }).strict()).default([]),
+  /** One id followed through the chain: kept when a request carries one, else this hop's flow id is added. */
+  requestId: z.object({
+    header: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/).default('X-Request-Id'),
+    /** Add the header when absent: on every request, only on routed ones (not sent to the internet), or never. */
+    add: z.enum(['always', 'routed', 'never']).default('routed'),
+  }).strict().default({ header: 'X-Request-Id', add: 'routed' }),
   policy: policySchema,
   anonymize: anonymizeSchema,
   shutdown: z.object({ graceMs: ms(10_000) }).strict().default({ graceMs: 10_000 }),

@@ -5,6 +5,7 @@ import { Pipeline } from '../core/pipeline.js';
 import { recordOptions } from '../core/record-headers.js';
 import { CONTINUE, type Stage } from '../core/stage.js';
 import { forwardedStage } from '../stages/forwarded.js';
+import { requestIdStage } from '../stages/request-id.js';
 import { BackendPool } from '../upstream/backend-pool.js';
 import { BalancedUpstream } from '../upstream/balanced.js';
 import { trustedProxies, withForwarding } from './client-headers.js';
@@ -61,7 +62,8 @@ export function buildGeneration(config: ReverseConfig, deps: GenerationDeps, pre
   const trusted = trustedProxies(config.trustedProxies);
   const upstream = new BalancedUpstream({ clock: deps.clock, random: deps.random, pools, defaultPool: Object.keys(config.pools)[0] as string });
   const stages: Stage[] = [
-    forwardedStage({ via: config.via }), clientHeadersStage(trusted),
+    // A request id from the client (or a forward proxy in front) is kept and passed to the backend; else this flow's.
+    requestIdStage({ header: 'X-Request-Id', add: () => true }), forwardedStage({ via: config.via }), clientHeadersStage(trusted),
     routeStage({ routes: () => routes, random: deps.random, exposeBackend: config.exposeBackend }),
   ];
   const pipeline = new Pipeline(stages, upstream, { clock: deps.clock, log: deps.log }, deps.bus, recordOptions(config.log));

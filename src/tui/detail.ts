@@ -7,7 +7,7 @@ export function detailLines(e: Entry): string[] {
   const n = f.notes;
   const lines = [
     `${f.method} ${f.url}  →  ${f.status ?? (e.kind === 'tunnel' ? 'tunnel' : '-')}`,
-    `id ${f.id}  mode ${f.mode}  client ${f.client}${f.user ? ` (${f.user})` : ''}  HTTP/${f.version}  at ${f.time}`,
+    `id ${f.id}${n.requestId !== undefined && n.requestId !== f.id ? `  request ${n.requestId}` : ''}  mode ${f.mode}  client ${f.client}${f.user ? ` (${f.user})` : ''}  HTTP/${f.version}  at ${f.time}`,
     `bytes in ${humanBytes(f.bytesIn)}  out ${humanBytes(f.bytesOut)}  cache ${n.cache ?? '-'}  upstream ${n.backend ?? n.upstream ?? '-'}`
       + `${n.pool ? `  pool ${n.pool}` : ''}${n.intercepted ? '  intercepted' : ''}`,
     `timings: first byte ${humanMs(f.timings.firstByte)}  total ${humanMs(f.timings.total)}`,

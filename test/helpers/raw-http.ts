@@ -111,3 +111,26 @@ export async function rawExchange(port: number, bytes: string | Buffer, waitMs =
   const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
   return { text, closed, statuses };
 }
+
+/** A raw connection from a chosen loopback address (127.0.0.2 … count as other clients), kept open. */
+export async function openRaw(port: number, localAddress = '127.0.0.1'): Promise<{ socket: Socket; received(): string; closed(): boolean; whenClosed: Promise<void> }> {
+  const socket = connect({ port, host: '127.0.0.1', localAddress });
+  let text = '';
+  let isClosed = false;
+  socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+  socket.on('error', () => undefined);
+  const whenClosed = new Promise<void>((resolve) => socket.once('close', () => { isClosed = true; resolve(); }));
+  await Promise.race([once(socket, 'connect'), whenClosed]);
+  return { socket, received: () => text, closed: () => isClosed, whenClosed };
+}
+
+/** Waits for a promise at most `ms`; true when it settled in time. */
+export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

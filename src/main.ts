@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/load.js';
 import { cacheCommand } from './cli/cache.js';
 import { caCommand } from './cli/ca.js';
+import { chainCommand } from './cli/chain.js';
 import { demoBackendCommand } from './cli/demo-backend.js';
 import { forwardCommand } from './cli/forward.js';
 import { logCommand } from './cli/log.js';
@@ -29,6 +30,7 @@ program.addCommand(cacheCommand());
 program.addCommand(policyCommand());
 program.addCommand(tuiCommand(version));
 program.addCommand(logCommand());
+program.addCommand(chainCommand());
 program.addCommand(demoBackendCommand());
 
 try {

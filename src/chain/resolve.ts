@@ -1,0 +1,62 @@
+import type { PlainObject } from '../config/load.js';
+
+/** Where the chain's own components ended up listening (known only once they listen: ports may be 0). */
+export interface ChainAddresses {
+  /** host:port of the chain's reverse proxy; undefined when the chain has none. */
+  readonly reverse: string | undefined;
+  /** demo backend id → host:port. */
+  readonly demo: ReadonlyMap<string, string>;
+}
+
+/** Placeholders a chain file may use, with the reason each one exists. */
+export const REVERSE_PLACEHOLDER = 'reverse';
+export const DEMO_PREFIX = 'demo:';
+
+export class ChainResolveError extends Error {}
+
+const isObject = (v: unknown): v is PlainObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Pure: the forward configuration with every route `to: reverse` replaced by the reverse proxy's address. */
+export function resolveForward(forward: PlainObject, at: ChainAddresses): PlainObject {
+  const routes = forward.routes;
+  if (!Array.isArray(routes)) return forward;
+  return {
+    ...forward,
+    routes: routes.map((r: unknown, i) => {
+      if (!isObject(r) || r.to !== REVERSE_PLACEHOLDER) return r;
+      if (at.reverse === undefined) throw new ChainResolveError(`forward.routes.${i}.to: "reverse" but the chain has no reverse proxy`);
+      return { ...r, to: at.reverse };
+    }),
+  };
+}
+
+/** Pure: the reverse configuration with every pool backend `demo:ID` (string or `address`) replaced by its address. */
+export function resolveReverse(reverse: PlainObject, at: ChainAddresses): PlainObject {
+  const pools = reverse.pools;
+  if (!isObject(pools)) return reverse;
+  const out: PlainObject = {};
+  for (const [name, pool] of Object.entries(pools)) {
+    if (!isObject(pool) || !Array.isArray(pool.backends)) {
+      out[name] = pool;
+      continue;
+    }
+    const backends = pool.backends.map((b: unknown, i) => {
+      const where = `reverse.pools.${name}.backends.${i}`;
+      if (typeof b === 'string') return demoAddress(b, at, where);
+      if (isObject(b) && typeof b.address === 'string') return { ...b, address: demoAddress(b.address, at, where) };
+      return b;
+    });
+    out[name] = { ...pool, backends };
+  }
+  return { ...reverse, pools: out };
+}
+
+function demoAddress(value: string, at: ChainAddresses, where: string): string {
+  if (!value.startsWith(DEMO_PREFIX)) return value;
+  const id = value.slice(DEMO_PREFIX.length);
+  const address = at.demo.get(id);
+  if (address === undefined) {
+    throw new ChainResolveError(`${where}: no demo backend "${id}" (demoBackends has ${[...at.demo.keys()].join(', ') || 'none'})`);
+  }
+  return address;
+}

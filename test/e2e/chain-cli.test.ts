@@ -38,6 +38,7 @@ let forward: string;
 let admin: string;
 let external: ChildProcess;
 let chainOut: () => string;
+let chainProc: ChildProcess;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'portico-chain-e2e-'));
@@ -68,6 +69,7 @@ beforeAll(async () => {
   ].join('\n'));
   const chain = await start(['chain', '--config', file], /Try this:[^]*requestId/);
   chainOut = chain.out;
+  chainProc = chain.proc;
   forward = match(chain.out(), /^portico forward listening on (http:\/\/\S+)$/m);
   admin = match(chain.out(), /^portico admin on (http:\/\/\S+)$/m);
 });
@@ -142,5 +144,12 @@ describe('portico chain: client → forward → reverse → 3 demo backends', ()
       seen.add((JSON.parse(r.body) as { backend: string }).backend);
     }
     expect([...seen].sort()).toEqual(['b1', 'b2']);
+  });
+
+  it('stops on SIGTERM with exit 0', async () => {
+    const exited = once(chainProc, 'exit');
+    chainProc.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
   });
 });

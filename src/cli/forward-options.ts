@@ -29,6 +29,8 @@ export interface ForwardFlags {
   accessLog?: string;
   logHeaders?: boolean;
   logBodies?: string;
+  maxConnections?: string;
+  maxConnectionsPerClient?: string;
   /** Run the TUI in-process (not a config key: it changes where logs go, see cli/tui.ts). */
   tui?: boolean;
 }
@@ -70,7 +72,17 @@ export function flagsToConfig(f: ForwardFlags): PlainObject {
   if (f.anonymize !== undefined) out.anonymize = { profile: f.anonymize };
   const cache = cacheFlags(f);
   if (cache) out.cache = cache;
+  const server = connectionFlags(f);
+  if (server) out.server = server;
   return out;
+}
+
+/** --max-connections / --max-connections-per-client → server.* (shared with the reverse command). */
+export function connectionFlags(f: { maxConnections?: string; maxConnectionsPerClient?: string }): PlainObject | undefined {
+  const server: PlainObject = {};
+  if (f.maxConnections !== undefined) server.maxConnections = Number(f.maxConnections);
+  if (f.maxConnectionsPerClient !== undefined) server.maxConnectionsPerClient = Number(f.maxConnectionsPerClient);
+  return Object.keys(server).length > 0 ? server : undefined;
 }
 
 /** --cache STORE | --no-cache, --cache-max-object BYTES, --cache-max-memory BYTES → the `cache` section. */

@@ -50,6 +50,8 @@ export function forwardCommand(): Command {
     .option('--log-bodies <bytes>', 'keep the first BYTES of each text body on flow records (default 0: off)')
     .option('--admin <host:port>', 'serve the admin endpoint (metrics, flows, events, purge); off by default')
     .option('--admin-token <token>', 'require Authorization: Bearer TOKEN on the admin endpoint')
+    .option('--max-connections <n>', 'open client connections in total; beyond: 503 and close (default 10000)')
+    .option('--max-connections-per-client <n>', 'open connections per client address; beyond: 503 and close (default 512)')
     .option('--tui', `show live flows in a terminal UI; logs then go to ./${TUI_LOG_FILE}`)
     .action(async (flags: ForwardFlags) => {
       const config = loadForwardConfig(flags);

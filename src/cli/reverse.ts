@@ -7,6 +7,7 @@ import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { reverseConfigSchema, type ReverseConfig } from '../reverse/config.js';
 import { startReverse } from '../reverse/server.js';
+import { connectionFlags } from './forward-options.js';
 import { runUntilSignal } from './signals.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -21,6 +22,8 @@ export interface ReverseFlags {
   trustedProxy?: string;
   logLevel?: string;
   shutdownGrace?: string;
+  maxConnections?: string;
+  maxConnectionsPerClient?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -39,6 +42,8 @@ export function reverseFlagsToConfig(f: ReverseFlags): PlainObject {
   if (f.trustedProxy !== undefined) out.trustedProxies = f.trustedProxy.split(',').map((s) => s.trim()).filter(Boolean);
   if (f.logLevel !== undefined) out.log = { level: f.logLevel };
   if (f.shutdownGrace !== undefined) out.shutdown = { graceMs: Number(f.shutdownGrace) };
+  const server = connectionFlags(f);
+  if (server) out.server = server;
   return out;
 }
 
@@ -63,6 +68,8 @@ export function reverseCommand(): Command {
     .option('--trusted-proxy <cidrs>', 'peers whose X-Forwarded-For/Forwarded are kept and extended')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .option('--shutdown-grace <ms>', 'time in-flight requests get on SIGTERM (default 10000)')
+    .option('--max-connections <n>', 'open client connections in total; beyond: 503 and close (default 10000)')
+    .option('--max-connections-per-client <n>', 'open connections per client address; beyond: 503 and close (default 512)')
     .action(async (flags: ReverseFlags) => {
       const config = loadReverseConfig(flags);
       const log = createLogger(config.log.level);

@@ -69,6 +69,8 @@ export interface Notes {
   upstream?: string;
   /** The id followed through a chain of hops (X-Request-Id): kept from the request, or this hop's flow id when it set it. */
   requestId?: string;
+  /** With `--workers N`: the pid of the worker process that handled the flow (set by the cluster primary). */
+  worker?: number;
   /** How the pipeline answered: from upstream, a stage's local reply, or a kill. */
   source?: 'upstream' | 'local' | 'kill';
   /** L4: why the connection or UDP session ended (`client closed`, `backend closed`, `idle timeout`, `shutdown`, …). */

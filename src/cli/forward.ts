@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { runClusterPrimaryIfAsked } from '../cluster/run.js';
+import { isClusterWorker, reportReady, workerObservers } from '../cluster/worker.js';
 import { ConfigError, mergeConfig, readConfigFile, validateConfig } from '../config/load.js';
 import { forwardConfigSchema, type ForwardConfig } from '../config/schema.js';
 import { startForward } from '../forward/server.js';
@@ -40,7 +42,7 @@ export function forwardCommand(): Command {
     .option('--rules <dir>', 'content policy folder: *.yaml rules and lists/NAME.txt categories (default ./rules)')
     .option('--policy-report-only', 'log policy blocks but let every request pass')
     .option('--anonymize <profile>', 'default header anonymization: strict|standard|off (default standard)')
-    .option('--cache <store>', 'HTTP cache store: memory (default) | redis://HOST:PORT[/DB] | redis-cluster://H:P,H:P | off')
+    .option('--cache <store>', 'HTTP cache store: memory (default) | redis://HOST:PORT[/DB] | redis-cluster://H:P,H:P | redis+sentinel://H:P,H:P/MASTER | off')
     .option('--no-cache', 'disable the HTTP cache')
     .option('--cache-max-object <bytes>', 'larger responses stream through uncached (default 8388608)')
     .option('--cache-max-memory <bytes>', 'memory store budget, LRU beyond it (default 268435456)')
@@ -52,14 +54,16 @@ export function forwardCommand(): Command {
     .option('--admin-token <token>', 'require Authorization: Bearer TOKEN on the admin endpoint')
     .option('--max-connections <n>', 'open client connections in total; beyond: 503 and close (default 10000)')
     .option('--max-connections-per-client <n>', 'open connections per client address; beyond: 503 and close (default 512)')
+    .option('--workers <n|auto>', 'worker processes sharing the listen socket (default 1; auto = one per core)')
     .option('--tui', `show live flows in a terminal UI; logs then go to ./${TUI_LOG_FILE}`)
     .action(async (flags: ForwardFlags) => {
       const config = loadForwardConfig(flags);
+      if (await runClusterPrimaryIfAsked('forward', config, { version: VERSION, tui: flags.tui === true })) return;
       if (flags.tui) assertTerminal();
       const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
       const log = createLogger(config.log.level, tuiFd);
       const proxy = await startForward(config, { log });
-      const observers = await startObservers(proxy.bus, config, {
+      const observers = isClusterWorker() ? workerObservers(proxy.bus, config) : await startObservers(proxy.bus, config, {
         mode: 'forward', version: VERSION, log, purgeCache: (plan) => proxy.purgeCache(plan),
         inFlight: () => proxy.stats().inFlight, openTunnels: () => proxy.stats().tunnels, rejections: () => proxy.rejections(),
         ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
@@ -76,7 +80,8 @@ export function forwardCommand(): Command {
       if (flags.tui) {
         return runForwardTui({ bus: proxy.bus, proxyUrl: proxy.url, gauges: () => proxy.stats(), version: VERSION, log, stop });
       }
-      process.stdout.write(`portico forward listening on ${proxy.url}\n`);
+      if (isClusterWorker()) reportReady(proxy.url); // the primary prints the ready line once every worker listens
+      else process.stdout.write(`portico forward listening on ${proxy.url}\n`);
       if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       if (config.mitm.enabled) log.info({ certs: config.certs }, 'TLS interception on');
       await runUntilSignal(log, stop);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterSchema } from '../cluster/config.js';
 
 /** host:port with the host optional ("8080" → 127.0.0.1:8080); IPv6 hosts in brackets. */
 export const listenSchema = z.string().transform((value, ctx) => {
@@ -81,10 +82,13 @@ const cacheDefaults = {
 const cacheSchema = z.preprocess(
   (v) => (v === false ? { store: 'off' } : v === true ? {} : v),
   z.object({
-    /** memory (in-process LRU), redis://host:port[/db] or redis-cluster://host:port,… (shared by Porticos), or off. */
+    /**
+     * memory (in-process LRU), redis://host:port[/db], redis-cluster://host:port,… or
+     * redis+sentinel://host:port,…/mastername[/db] (shared by Porticos), or off.
+     */
     store: z.string().refine((v) => v === 'memory' || v === 'off' || /^rediss?:\/\/[^/,]+(\/\d+)?\/?$/.test(v)
-      || /^rediss?-cluster:\/\/[^/]+\/?$/.test(v),
-    { message: 'expected memory, off, redis://HOST:PORT[/DB] or redis-cluster://HOST:PORT[,HOST:PORT…]' }).default('memory'),
+      || /^rediss?-cluster:\/\/[^/]+\/?$/.test(v) || /^rediss?\+sentinel:\/\/[^/]+\/[^/]+(\/\d+)?\/?$/.test(v),
+    { message: 'expected memory, off, redis://HOST:PORT[/DB], redis-cluster://HOST:PORT[,HOST:PORT…] or redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTER[/DB]' }).default('memory'),
     /** Larger responses stream through uncached (never buffered). */
     maxObjectBytes: bytes(cacheDefaults.maxObjectBytes),
     /** Budget of the memory store (LRU eviction beyond it). */
@@ -242,6 +246,8 @@ export const forwardConfigSchema = z.object({
   anonymize: anonymizeSchema,
   shutdown: z.object({ graceMs: ms(10_000) }).strict().default({ graceMs: 10_000 }),
   cache: cacheSchema,
+  /** `--workers N|auto`: worker processes sharing the listen socket (src/cluster/). */
+  cluster: clusterSchema,
   log: logSchema,
   admin: adminSchema,
 }).strict();

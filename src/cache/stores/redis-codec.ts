@@ -27,6 +27,43 @@ export function clusterSeeds(url: string): string[] | undefined {
   return (m[2] as string).split(',').map((hostPort) => `redis${m[1]}://${hostPort.trim()}`);
 }
 
+/** A parsed `redis+sentinel://` URL: the sentinels to ask, the monitored master's name, the database. */
+export interface SentinelTarget {
+  readonly name: string;
+  readonly sentinels: Array<{ host: string; port: number }>;
+  readonly database?: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls: boolean;
+}
+
+const SENTINEL_URL = /^redis(s?)\+sentinel:\/\/(?:([^@/]*)@)?([^/@]+)\/([^/]+)(?:\/(\d+))?\/?$/;
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/;
+
+/**
+ * `redis+sentinel://[user:pass@]host:port,host:port/mastername[/db]` (rediss+sentinel for TLS) → what node-redis'
+ * createSentinel needs; a sentinel without a port is on 26379. Undefined for any other URL; throws on a malformed one.
+ */
+export function sentinelTarget(url: string): SentinelTarget | undefined {
+  if (!/^rediss?\+sentinel:/.test(url)) return undefined;
+  const m = SENTINEL_URL.exec(url);
+  if (!m) throw new Error(`bad Redis Sentinel URL ${JSON.stringify(url)}: expected redis+sentinel://HOST:PORT[,HOST:PORT…]/MASTERNAME[/DB]`);
+  const sentinels = (m[3] as string).split(',').map((part) => {
+    const hp = HOST_PORT.exec(part.trim());
+    const port = Number(hp?.[3] ?? 26379);
+    if (!hp || port < 1 || port > 65535) throw new Error(`bad sentinel address ${JSON.stringify(part)} in ${JSON.stringify(url)}`);
+    return { host: (hp[1] ?? hp[2]) as string, port };
+  });
+  const target: { -readonly [K in keyof SentinelTarget]: SentinelTarget[K] } = { name: decodeURIComponent(m[4] as string), sentinels, tls: m[1] === 's' };
+  if (m[5] !== undefined) target.database = Number(m[5]);
+  if (m[2]) {
+    const [user, ...rest] = m[2].split(':');
+    if (rest.length > 0) target.password = decodeURIComponent(rest.join(':'));
+    if (user) target.username = decodeURIComponent(user);
+  }
+  return target;
+}
+
 /** A view of the body as Buffers of at most chunkBytes, without copying (never Uint8Array through keyv's JSON). */
 export function splitBody(body: Uint8Array, chunkBytes: number): Buffer[] {
   const whole = Buffer.from(body.buffer, body.byteOffset, body.byteLength);

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import KeyvRedis from '@keyv/redis';
+import KeyvRedis, { createSentinel } from '@keyv/redis';
 import { Keyv } from 'keyv';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { Breaker } from '../breaker.js';
 import type { CacheEntry, CacheStore, PurgeScope } from '../store.js';
-import { chunkKey, clusterSeeds, fromRecord, globEscape, splitBody, toRecord, type HeadRecord } from './redis-codec.js';
+import { chunkKey, clusterSeeds, fromRecord, globEscape, sentinelTarget, splitBody, toRecord, type HeadRecord, type SentinelTarget } from './redis-codec.js';
 import { withTimeout } from './timeout.js';
 
 export interface RedisStoreOptions {
-  /** redis://host:port[/db] for one node, redis-cluster://host:port[,host:port…] for a Redis Cluster. */
+  /**
+   * redis://host:port[/db] for one node, redis-cluster://host:port[,host:port…] for a Redis Cluster,
+   * redis+sentinel://host:port[,host:port…]/mastername[/db] for the master that Redis Sentinel names.
+   */
   readonly url: string;
   /** Prefix of every key, e.g. `portico-cache:`; tests use a random one. */
   readonly namespace: string;
@@ -37,7 +40,9 @@ interface PlainClient {
   masters?: unknown[];
   nodeClient?(master: unknown): PlainClient | Promise<PlainClient>;
   withTypeMapping(m: Record<number, unknown>): unknown;
-  scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
+  /** Single-node and cluster node clients; a sentinel client has only the plain SCAN command. */
+  scanIterator?(o: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
+  scan(cursor: string, o: { MATCH: string; COUNT: number }): Promise<{ cursor: string; keys: string[] }>;
   unlink(keys: string[]): Promise<number>;
   /** String replies (heads are JSON text); `GET: true` returns the replaced value (Redis ≥ 6.2). */
   set(k: string, v: string, o: { PX: number; GET: true }): Promise<string | null>;
@@ -61,15 +66,20 @@ export class RedisCacheStore implements CacheStore {
   private readonly connecting: Promise<unknown>;
   private readonly breaker: Breaker;
   private raw: RawClient | undefined;
+  /** Sentinel only: a second client for body chunks (see bufferSentinel). */
+  private readonly rawSentinel: SentinelClient | undefined;
 
   constructor(private readonly opts: RedisStoreOptions) {
-    this.adapter = new KeyvRedis<HeadRecord>(connectOptions(opts.url), { throwOnErrors: true, throwOnConnectError: false });
+    const sentinel = sentinelTarget(opts.url);
+    const options = sentinel ? sentinelOptions(sentinel) : undefined;
+    this.adapter = new KeyvRedis<HeadRecord>(options ?? connectOptions(opts.url), { throwOnErrors: true, throwOnConnectError: false });
+    this.rawSentinel = options && bufferSentinel(options);
     // namespace: undefined explicitly: otherwise Keyv hands its default 'keyv' to the adapter, which then stores every
     // head as `keyv::<namespace><key>`, out of reach of purges by namespace (LIBRARIES §3.1).
     this.kv = new Keyv<HeadRecord>({ store: this.adapter, useKeyPrefix: false, namespace: undefined, throwOnErrors: true });
     this.adapter.on('error', () => undefined); // outages surface through the breaker, not per event (7-20 per outage)
     this.kv.on('error', () => undefined);
-    this.connecting = this.adapter.getClient().catch(() => undefined);
+    this.connecting = Promise.all([this.adapter.getClient(), this.rawSentinel?.connect()]).catch(() => undefined);
     this.breaker = new Breaker({ failureThreshold: opts.failureThreshold, probeIntervalMs: opts.probeIntervalMs });
   }
 
@@ -130,6 +140,8 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async close(): Promise<void> {
+    const raw = this.rawSentinel;
+    if (raw) await withTimeout(raw.close(), 1000).catch(() => raw.destroy().catch(() => undefined));
     await withTimeout(this.kv.disconnect(), 1000).catch(() => {
       try {
         this.client().destroy(); // a hung server never answers QUIT
@@ -171,7 +183,7 @@ export class RedisCacheStore implements CacheStore {
 
   private isReady(): boolean {
     const c = this.client();
-    return c.isReady ?? c.isOpen;
+    return (c.isReady ?? c.isOpen) && (this.rawSentinel?.isReady ?? true);
   }
 
   /** The budget of an operation that moves `bytes` of body. */
@@ -189,7 +201,7 @@ export class RedisCacheStore implements CacheStore {
 
   /** The Buffer-mapped view, for GET/MGET/SET of body chunks only. */
   private rawClient(): RawClient {
-    this.raw ??= this.client().withTypeMapping({ 36: Buffer }) as RawClient;
+    this.raw ??= (this.rawSentinel ?? this.client().withTypeMapping({ 36: Buffer })) as RawClient;
     return this.raw;
   }
 }
@@ -203,12 +215,52 @@ function connectOptions(url: string): ConstructorParameters<typeof KeyvRedis>[0]
   return { rootNodes: seeds.map((u) => ({ url: u })), defaults: { disableOfflineQueue: true, socket: SOCKET } };
 }
 
+type SentinelOptions = Parameters<typeof createSentinel>[0];
+
+/** The same bounds for the master that Sentinel names (one pooled connection, like the single-node client). */
+function sentinelOptions(t: SentinelTarget): SentinelOptions {
+  const socket = t.tls ? { ...SOCKET, tls: true as const } : SOCKET;
+  const auth = { ...(t.username !== undefined ? { username: t.username } : {}), ...(t.password !== undefined ? { password: t.password } : {}) };
+  return {
+    name: t.name, sentinelRootNodes: t.sentinels, masterPoolSize: 1,
+    nodeClientOptions: { disableOfflineQueue: true, socket, ...auth, ...(t.database !== undefined ? { database: t.database } : {}) },
+    sentinelClientOptions: { socket: SOCKET },
+  };
+}
+
+type SentinelClient = ReturnType<typeof createSentinel>;
+
+/**
+ * A Sentinel's withTypeMapping() changes the type mapping of the sentinel object it was called on (node-redis 5.12:
+ * `_commandOptionsProxy` writes through `_self`), so the head client would start returning Buffers to keyv. Body
+ * chunks go through a second sentinel client created with the Buffer mapping instead.
+ */
+function bufferSentinel(options: SentinelOptions): SentinelClient {
+  const client = createSentinel({ ...options, commandOptions: { typeMapping: { 36: Buffer } } });
+  client.on('error', () => undefined); // surfaced through the breaker like the head client's
+  return client;
+}
+
 async function scanUnlink(client: PlainClient, match: string, oneByOne: boolean): Promise<number> {
   let n = 0;
-  for await (const keys of client.scanIterator({ MATCH: match, COUNT: 1000 })) {
+  for await (const keys of scanKeys(client, match)) {
     if (keys.length === 0) continue;
     if (!oneByOne) n += await client.unlink(keys);
     else for (const k of keys) n += await client.unlink([k]);
   }
   return n;
+}
+
+/** SCAN batches: the client's own iterator where it has one, else the cursor loop (a Sentinel client talks to its master). */
+async function* scanKeys(client: PlainClient, match: string): AsyncIterable<string[]> {
+  if (client.scanIterator) {
+    yield* client.scanIterator({ MATCH: match, COUNT: 1000 });
+    return;
+  }
+  let cursor = '0';
+  do {
+    const reply = await client.scan(cursor, { MATCH: match, COUNT: 1000 });
+    cursor = String(reply.cursor);
+    yield reply.keys;
+  } while (cursor !== '0');
 }

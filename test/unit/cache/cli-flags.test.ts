@@ -14,11 +14,13 @@ describe('portico forward cache flags', () => {
     [[], { store: 'memory', maxObjectBytes: 8 * 1024 * 1024, maxMemoryBytes: 256 * 1024 * 1024 }],
     [['--no-cache'], { store: 'off', maxObjectBytes: 8 * 1024 * 1024, maxMemoryBytes: 256 * 1024 * 1024 }],
     [['--cache', 'redis://127.0.0.1:6379/1', '--cache-max-object', '1000'], { store: 'redis://127.0.0.1:6379/1', maxObjectBytes: 1000, maxMemoryBytes: 256 * 1024 * 1024 }],
+    [['--cache', 'redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster/2'], { store: 'redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster/2', maxObjectBytes: 8 * 1024 * 1024, maxMemoryBytes: 256 * 1024 * 1024 }],
     [['--cache-max-memory', '5000'], { store: 'memory', maxObjectBytes: 8 * 1024 * 1024, maxMemoryBytes: 5000 }],
   ])('%j', (argv, expected) => expect(cacheFrom(argv)).toEqual(expected));
 
   it('rejects an unknown store with the config path', () => {
     expect(() => cacheFrom(['--cache', 'memcached://x'])).toThrow(/cache\.store/);
+    expect(() => cacheFrom(['--cache', 'redis+sentinel://127.0.0.1:26379'])).toThrow(/redis\+sentinel:\/\/HOST:PORT/);
   });
 
   it('a YAML `cache: false` is store off', () => {

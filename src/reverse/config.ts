@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseBalance } from '../balance/spec.js';
 import { adminSchema, FRONT_DOOR_LIMIT_DEFAULTS, frontDoorLimitFields, listenSchema, logSchema } from '../config/schema.js';
 import { parseAddress } from '../upstream/backend.js';
+import { routeStageFields } from './route-stage-schema.js';
 
 const ms = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -76,6 +77,8 @@ const routeSchema = z.object({
     sticky: z.string().regex(/^(ip|cookie:.+|header:.+)$/).optional(),
     overrideHeader: z.string().default('X-Canary'),
   }).strict().optional(),
+  /** Per-route stages: rateLimit → auth → policy → cache, run after routing (route-stages.ts). */
+  ...routeStageFields,
 }).strict();
 
 export const reverseConfigSchema = z.object({

@@ -13,6 +13,7 @@ import { compileRoutes } from './compile.js';
 import type { ReverseConfig } from './config.js';
 import { toPoolConfig } from './pools.js';
 import { routeStage } from './route-stage.js';
+import { buildRouteStages, closeAll, perRouteStage, type RouteStages } from './route-stages.js';
 import type { CompiledRoute } from './routes.js';
 
 /** Everything one configuration compiles into; a reload builds a new one and swaps a single reference. */
@@ -22,6 +23,8 @@ export interface Generation {
   readonly routes: readonly CompiledRoute[];
   readonly pipeline: Pipeline;
   readonly trusted: (ip: string) => boolean;
+  /** Each route's own stages (auth, rate limit, policy, cache). */
+  readonly routeStages: RouteStages;
 }
 
 export interface GenerationDeps { readonly clock: Clock; readonly random: Random; readonly bus: EventBus; readonly log: Logger }
@@ -43,7 +46,7 @@ function clientHeadersStage(trusted: (ip: string) => boolean): Stage {
  * Compiles a configuration. With a previous generation, a pool whose configuration is unchanged is reused as is
  * (connections, health, counters); a changed pool is rebuilt but inherits the health of backends it keeps.
  */
-export function buildGeneration(config: ReverseConfig, deps: GenerationDeps, prev?: Generation): { gen: Generation; retired: BackendPool[] } {
+export function buildGeneration(config: ReverseConfig, deps: GenerationDeps, routeStages: RouteStages, prev?: Generation): { gen: Generation; retired: BackendPool[] } {
   const pools = new Map<string, BackendPool>();
   const reused = new Set<BackendPool>();
   for (const [name, p] of Object.entries(config.pools)) {
@@ -61,12 +64,47 @@ export function buildGeneration(config: ReverseConfig, deps: GenerationDeps, pre
   const routes = compileRoutes(config);
   const trusted = trustedProxies(config.trustedProxies);
   const upstream = new BalancedUpstream({ clock: deps.clock, random: deps.random, pools, defaultPool: Object.keys(config.pools)[0] as string });
+  routeStages.upstream.current = upstream;
   const stages: Stage[] = [
     // A request id from the client (or a forward proxy in front) is kept and passed to the backend; else this flow's.
     requestIdStage({ header: 'X-Request-Id', add: () => true }), forwardedStage({ via: config.via }), clientHeadersStage(trusted),
     routeStage({ routes: () => routes, random: deps.random, exposeBackend: config.exposeBackend }),
   ];
+  if (routeStages.byRoute.size > 0) stages.push(perRouteStage(routeStages.byRoute));
   const pipeline = new Pipeline(stages, upstream, { clock: deps.clock, log: deps.log }, deps.bus, recordOptions(config.log));
   const retired = prev === undefined ? [] : [...prev.pools.values()].filter((p) => !reused.has(p));
-  return { gen: { config, pools, routes, pipeline, trusted }, retired };
+  return { gen: { config, pools, routes, pipeline, trusted, routeStages }, retired };
+}
+
+/**
+ * Compiles the next generation, route stages included (they load files and may connect to Redis, hence async). The
+ * caller swaps it in, then calls `retire` to close what the previous generation no longer shares with it.
+ */
+export async function nextGeneration(config: ReverseConfig, deps: GenerationDeps, prev?: Generation): Promise<{ gen: Generation; retire: () => Promise<void> }> {
+  const rs = await buildRouteStages(config, deps, prev?.routeStages);
+  let built: ReturnType<typeof buildGeneration>;
+  try {
+    built = buildGeneration(config, deps, rs.stages, prev);
+  } catch (err) {
+    const shared = new Set(prev?.routeStages.built.map((b) => b.stage));
+    await closeAll(rs.stages.built.map((b) => b.stage).filter((s) => !shared.has(s)), deps.log);
+    throw err;
+  }
+  const { gen, retired } = built;
+  if (prev !== undefined) for (const pool of gen.pools.values()) if (![...prev.pools.values()].includes(pool)) pool.start();
+  return {
+    gen,
+    // undici's Pool.close() lets queued and running requests finish before the connections close.
+    retire: async () => {
+      await Promise.all(retired.map((p) => p.close()));
+      await closeAll(rs.retired, deps.log);
+    },
+  };
+}
+
+/** Shutdown: the pipeline, every pool and every route stage of a generation. */
+export async function closeGeneration(gen: Generation, log: Logger): Promise<void> {
+  await gen.pipeline.close();
+  await Promise.all([...gen.pools.values()].map((p) => p.close()));
+  await closeAll(gen.routeStages.built.map((b) => b.stage), log);
 }

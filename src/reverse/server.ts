@@ -14,7 +14,7 @@ import { shutdown } from '../forward/lifecycle.js';
 import { formatAuthority } from '../forward/target.js';
 import type { BackendPool } from '../upstream/backend-pool.js';
 import type { ReverseConfig } from './config.js';
-import { buildGeneration, type Generation } from './generation.js';
+import { closeGeneration, nextGeneration, type Generation } from './generation.js';
 import { reverseUpgradeHandler } from './upgrade.js';
 
 export interface ReverseProxy {
@@ -43,7 +43,7 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   const log = deps.log;
   const bus = deps.bus ?? createEventBus((err) => log.error({ err }, 'event subscriber failed'));
   const genDeps = { clock, random, bus, log };
-  let current: Generation = buildGeneration(config, genDeps).gen;
+  let current: Generation = (await nextGeneration(config, genDeps)).gen;
   const nextId = createIdGenerator();
   const exchangeDeps = (): ExchangeDeps => ({ clock, nextId, pipeline: current.pipeline, mode: 'reverse' });
   const drain = new Drain();
@@ -61,6 +61,7 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     clock, random, nextId, pipeline: () => current.pipeline, pools: () => current.pools, routes: () => current.routes,
     trusted: (ip) => current.trusted(ip), fallbackHost, tunnels,
     via: () => (current.config.via.enabled ? current.config.via.pseudonym : undefined), idleTimeoutMs: config.server.tunnelIdleTimeoutMs,
+    routeStages: () => current.routeStages.byRoute, ctx: { clock, log },
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (!door.screenRaw(req, socket)) onUpgrade(req, socket, head);
@@ -70,24 +71,18 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.listen.port;
   for (const pool of current.pools.values()) pool.start();
-  const closeGeneration = async (gen: Generation): Promise<void> => {
-    await gen.pipeline.close();
-    await Promise.all([...gen.pools.values()].map((p) => p.close()));
-  };
   return {
     url: `http://${formatAuthority(config.listen.host, port)}`, port, bus,
     pools: () => current.pools,
     reload: async (next) => {
-      const { gen, retired } = buildGeneration(next, genDeps, current);
-      for (const pool of gen.pools.values()) if (![...current.pools.values()].includes(pool)) pool.start();
+      const { gen, retire } = await nextGeneration(next, genDeps, current);
       current = gen;
-      // undici's Pool.close() lets queued and running requests finish before the connections close.
-      await Promise.all(retired.map((p) => p.close()));
+      await retire();
     },
     stats: () => ({ inFlight: drain.inFlight }),
     rejections: () => door.rejections.snapshot(),
     close: (graceMs = config.shutdown.graceMs) => shutdown({
-      server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [() => closeGeneration(current)],
+      server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [() => closeGeneration(current, log)],
     }, graceMs),
   };
 }

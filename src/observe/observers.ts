@@ -38,7 +38,11 @@ export async function startObservers(
   bus: EventBus, config: { log: LogConfig; admin: AdminConfig }, providers: ObserverProviders,
 ): Promise<Observers> {
   const accessLog = VERBOSE.has(config.log.level)
-    ? await startAccessLog(bus, config.log, providers.stdoutFd !== undefined ? { stdoutFd: providers.stdoutFd } : {})
+    ? await startAccessLog(bus, config.log, {
+      ...(providers.stdoutFd !== undefined ? { stdoutFd: providers.stdoutFd } : {}),
+      onSinkFailure: (target, err) => providers.log?.warn({ destination: target, err: err.message },
+        'access log destination failed; its lines are dropped from now on, proxying continues'),
+    })
     : undefined;
   let admin: AdminServer | undefined;
   let ring: FlowRing | undefined;

@@ -1,5 +1,5 @@
 import type { EventBus, Subscription } from '../../core/events.js';
-import { openSink, type LineSink, type RotateOptions } from './destinations.js';
+import { openSink, type LineSink, type RotateOptions, type SinkFailure } from './destinations.js';
 import { formatter } from './format.js';
 import type { LogFormat } from './types.js';
 
@@ -21,11 +21,11 @@ export interface AccessLog {
  * destination. Formatting happens here, off the data path; a slow disk makes the bus drop (and count), never wait.
  */
 export async function startAccessLog(
-  bus: EventBus, config: AccessLogConfig, opts: { stdoutFd?: number; now?: () => number } = {},
+  bus: EventBus, config: AccessLogConfig, opts: { stdoutFd?: number; now?: () => number; onSinkFailure?: SinkFailure } = {},
 ): Promise<AccessLog | undefined> {
   if (config.accessLog.length === 0) return undefined;
   const sinks: LineSink[] = [];
-  for (const target of new Set(config.accessLog)) sinks.push(await openSink(target, config.rotate, opts.stdoutFd));
+  for (const target of new Set(config.accessLog)) sinks.push(await openSink(target, config.rotate, opts.stdoutFd, opts.onSinkFailure));
   const format = formatter(config.format);
   const now = opts.now ?? Date.now;
   const subscription = bus.subscribe((event) => {

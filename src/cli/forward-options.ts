@@ -1,3 +1,4 @@
+import { parseWorkersFlag } from '../cluster/config.js';
 import type { PlainObject } from '../config/load.js';
 
 /** The forward command's flags as commander parses them (all optional: absent flags keep file/default values). */
@@ -31,6 +32,8 @@ export interface ForwardFlags {
   logBodies?: string;
   maxConnections?: string;
   maxConnectionsPerClient?: string;
+  /** `--workers N|auto` → cluster.workers. */
+  workers?: string;
   /** Run the TUI in-process (not a config key: it changes where logs go, see cli/tui.ts). */
   tui?: boolean;
 }
@@ -72,6 +75,7 @@ export function flagsToConfig(f: ForwardFlags): PlainObject {
   if (f.anonymize !== undefined) out.anonymize = { profile: f.anonymize };
   const cache = cacheFlags(f);
   if (cache) out.cache = cache;
+  if (f.workers !== undefined) out.cluster = { workers: parseWorkersFlag(f.workers) };
   const server = connectionFlags(f);
   if (server) out.server = server;
   return out;

@@ -1,6 +1,9 @@
 import { watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { parseWorkersFlag } from '../cluster/config.js';
+import { runClusterPrimaryIfAsked } from '../cluster/run.js';
+import { isClusterWorker, reportReady, workerObservers } from '../cluster/worker.js';
 import { mergeConfig, readConfigFile, validateConfig, type PlainObject } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../observe/logger.js';
@@ -22,6 +25,7 @@ export interface ReverseFlags {
   trustedProxy?: string;
   logLevel?: string;
   shutdownGrace?: string;
+  workers?: string;
   maxConnections?: string;
   maxConnectionsPerClient?: string;
 }
@@ -42,6 +46,7 @@ export function reverseFlagsToConfig(f: ReverseFlags): PlainObject {
   if (f.trustedProxy !== undefined) out.trustedProxies = f.trustedProxy.split(',').map((s) => s.trim()).filter(Boolean);
   if (f.logLevel !== undefined) out.log = { level: f.logLevel };
   if (f.shutdownGrace !== undefined) out.shutdown = { graceMs: Number(f.shutdownGrace) };
+  if (f.workers !== undefined) out.cluster = { workers: parseWorkersFlag(f.workers) };
   const server = connectionFlags(f);
   if (server) out.server = server;
   return out;
@@ -70,11 +75,13 @@ export function reverseCommand(): Command {
     .option('--shutdown-grace <ms>', 'time in-flight requests get on SIGTERM (default 10000)')
     .option('--max-connections <n>', 'open client connections in total; beyond: 503 and close (default 10000)')
     .option('--max-connections-per-client <n>', 'open connections per client address; beyond: 503 and close (default 512)')
+    .option('--workers <n|auto>', 'worker processes sharing the listen socket (default 1; auto = one per core)')
     .action(async (flags: ReverseFlags) => {
       const config = loadReverseConfig(flags);
+      if (await runClusterPrimaryIfAsked('reverse', config, { version: VERSION })) return;
       const log = createLogger(config.log.level);
       const proxy = await startReverse(config, { log });
-      const observers = await startObservers(proxy.bus, config, {
+      const observers = isClusterWorker() ? workerObservers(proxy.bus, config) : await startObservers(proxy.bus, config, {
         mode: 'reverse', version: VERSION, log, inFlight: () => proxy.stats().inFlight, rejections: () => proxy.rejections(),
         upstreams: () => [...proxy.pools().values()].map((p) => p.snapshot(systemClock.monotonic())),
       });
@@ -98,7 +105,8 @@ export function reverseCommand(): Command {
         clearTimeout(debounce);
         debounce = setTimeout(() => void reload('file changed'), 250);
       });
-      process.stdout.write(`portico reverse listening on ${proxy.url}\n`);
+      if (isClusterWorker()) reportReady(proxy.url);
+      else process.stdout.write(`portico reverse listening on ${proxy.url}\n`);
       if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       await runUntilSignal(log, async () => {
         watcher?.close();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseBalance } from '../balance/spec.js';
+import { clusterSchema } from '../cluster/config.js';
 import { adminSchema, FRONT_DOOR_LIMIT_DEFAULTS, frontDoorLimitFields, listenSchema, logSchema } from '../config/schema.js';
 import { parseAddress } from '../upstream/backend.js';
 import { routeStageFields } from './route-stage-schema.js';
@@ -102,6 +103,8 @@ export const reverseConfigSchema = z.object({
   }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384,
     tunnelIdleTimeoutMs: 300_000, maxConnections: 10_000, ...FRONT_DOOR_LIMIT_DEFAULTS }),
   shutdown: z.object({ graceMs: ms.default(10_000) }).strict().default({ graceMs: 10_000 }),
+  /** `--workers N|auto`: worker processes sharing the listen socket (src/cluster/); health state is per worker. */
+  cluster: clusterSchema,
   log: logSchema,
   admin: adminSchema,
 }).strict().superRefine((cfg, ctx) => {

@@ -1,0 +1,35 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { ConfigError } from '../config/load.js';
+
+export const MAX_WORKERS = 64;
+
+const restartDefaults = { restartBaseMs: 100, restartMaxMs: 5_000, maxRestarts: 10, restartWindowMs: 60_000 };
+
+/**
+ * `cluster:` in forward and reverse configurations (`--workers N|auto`): worker processes sharing the listen socket
+ * (node:cluster). A crashed worker is restarted after restartBaseMs × 2^(recent restarts), at most restartMaxMs; past
+ * maxRestarts within restartWindowMs it is not restarted any more (a crash loop is a bug, not a load spike).
+ */
+export const clusterSchema = z.object({
+  /** 1 = no cluster (the default); `auto` = one per core. */
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_WORKERS)]).default(1),
+  restartBaseMs: z.number().int().positive().default(restartDefaults.restartBaseMs),
+  restartMaxMs: z.number().int().positive().default(restartDefaults.restartMaxMs),
+  maxRestarts: z.number().int().nonnegative().default(restartDefaults.maxRestarts),
+  restartWindowMs: z.number().int().positive().default(restartDefaults.restartWindowMs),
+}).strict().default({ workers: 1, ...restartDefaults });
+
+export type ClusterConfig = z.output<typeof clusterSchema>;
+
+/** `--workers` text → the config value: a count or `auto`; anything else is refused with the accepted forms. */
+export function parseWorkersFlag(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  throw new ConfigError(`--workers: expected a number 1-${MAX_WORKERS} or auto, got "${text}"`);
+}
+
+/** The number of worker processes: `auto` is the cores this process may use (at least 1, at most MAX_WORKERS). */
+export function workerCount(setting: number | 'auto', cores: number = availableParallelism()): number {
+  return setting === 'auto' ? Math.min(MAX_WORKERS, Math.max(1, cores)) : setting;
+}

@@ -1,0 +1,32 @@
+import cluster from 'node:cluster';
+import type { AdminConfig, LogConfig } from '../config/schema.js';
+import type { EventBus } from '../core/events.js';
+import type { Observers } from '../observe/observers.js';
+import type { WorkerMessage } from './ipc.js';
+
+/** True inside a worker process started by the cluster primary. */
+export const isClusterWorker = (): boolean => cluster.isWorker;
+
+const VERBOSE = new Set(['info', 'debug', 'trace']);
+
+function send(msg: WorkerMessage): boolean {
+  return process.send?.(msg) ?? false;
+}
+
+/**
+ * A worker's observers: none of its own (the primary owns the access log and the admin endpoint); its events go to the
+ * primary over IPC, and only when the primary has something that reads them, so an unobserved worker's bus stays idle.
+ */
+export function workerObservers(bus: EventBus, config: { log: LogConfig; admin: AdminConfig }): Observers {
+  const wanted = VERBOSE.has(config.log.level) || config.admin.listen !== undefined;
+  const sub = wanted ? bus.subscribe((event) => { send({ portico: 'event', event }); }) : undefined;
+  return {
+    accessLog: undefined, admin: undefined, ring: undefined, metrics: undefined,
+    close: async () => { sub?.close(); },
+  };
+}
+
+/** Tells the primary this worker listens (the primary prints the ready line once every worker does). */
+export function reportReady(url: string): void {
+  send({ portico: 'ready', url });
+}

@@ -1,4 +1,5 @@
 import type { FlowRecord, RawHeaders } from '../core/flow.js';
+import { missingBodyNote, requestBodyCapture } from './request-body.js';
 
 export interface HarNameValue { name: string; value: string }
 export interface HarEntry {
@@ -6,11 +7,11 @@ export interface HarEntry {
   time: number;
   request: {
     method: string; url: string; httpVersion: string; cookies: []; headers: HarNameValue[];
-    queryString: HarNameValue[]; headersSize: -1; bodySize: number; postData?: { mimeType: string; text: string };
+    queryString: HarNameValue[]; headersSize: -1; bodySize: number; postData?: { mimeType: string; text: string; comment?: string };
   };
   response: {
     status: number; statusText: string; httpVersion: string; cookies: []; headers: HarNameValue[];
-    content: { size: number; mimeType: string; text?: string }; redirectURL: string; headersSize: -1; bodySize: number;
+    content: { size: number; mimeType: string; text?: string; comment?: string }; redirectURL: string; headersSize: -1; bodySize: number;
   };
   cache: Record<string, never>;
   timings: { blocked: -1; dns: -1; connect: -1; ssl: -1; send: number; wait: number; receive: number };
@@ -21,7 +22,8 @@ export interface Har { log: { version: '1.2'; creator: { name: string; version: 
 
 /**
  * HAR 1.2 (what browser dev tools import) from flow records. Headers appear only when they were captured
- * (`log.headers`), already redacted; bodies only as their first `log.bodies` bytes of text.
+ * (`log.headers`), already redacted; bodies only as their first `log.bodies` bytes of text, with a `comment` saying
+ * when a body was truncated or not captured at all (so an importer never mistakes it for an empty body).
  */
 export function toHar(records: readonly FlowRecord[], version: string): Har {
   return { log: { version: '1.2', creator: { name: 'portico', version }, pages: [], entries: records.map(entry) } };
@@ -49,8 +51,17 @@ function entry(r: FlowRecord): HarEntry {
     _portico: { id: r.id, mode: r.mode, client: r.client, notes: r.notes },
   };
   if (upstream) e.serverIPAddress = upstream.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  if (r.requestBody !== undefined) e.request.postData = { mimeType: header(r.requestHeaders, 'content-type') ?? '', text: r.requestBody };
-  if (r.responseBody !== undefined) e.response.content.text = r.responseBody; // the first log.bodies bytes only
+  const body = requestBodyCapture(r);
+  if (body.kind !== 'none') {
+    const note = missingBodyNote(body);
+    const text = body.kind === 'not-captured' ? '' : body.text;
+    e.request.postData = { mimeType: header(r.requestHeaders, 'content-type') ?? '', text, ...(note ? { comment: note } : {}) };
+  }
+  if (r.responseBody !== undefined) {
+    e.response.content.text = r.responseBody; // the first log.bodies bytes only
+    const captured = Buffer.byteLength(r.responseBody, 'utf8');
+    if (captured < r.bytesOut) e.response.content.comment = `truncated: only the first ${captured} of ${r.bytesOut} bytes were captured`;
+  }
   if (r.user !== undefined) e._portico.user = r.user;
   if (r.error) e._portico.error = r.error;
   return e;

@@ -1,3 +1,4 @@
+import { missingBodyNote, requestBodyCapture } from '../observe/request-body.js';
 import type { Entry } from './entry.js';
 import { humanBytes, humanMs } from './format.js';
 
@@ -24,7 +25,16 @@ export function detailLines(e: Entry): string[] {
     if (list && list.length > 0) lines.push(`${title}:`, ...list.map(([k, v]) => `  ${k}: ${v}`));
   }
   if (!f.requestHeaders) lines.push('headers: not captured (--log-headers or log.headers: true)');
+  if (e.kind === 'flow') lines.push(requestBodyLine(f));
   return lines;
+}
+
+/** What x (curl) and r (replay) can resend of the request body. */
+function requestBodyLine(f: Entry['flow']): string {
+  const body = requestBodyCapture(f);
+  if (body.kind === 'none') return 'request body: none';
+  if (body.kind === 'complete') return `request body: ${body.bytes} bytes, captured whole (x and r resend it)`;
+  return `${missingBodyNote(body) ?? ''}; x and r leave it out`;
 }
 
 /** Rows the wrapped curl command takes below the lines (80 columns a row, and a blank line). */

@@ -40,13 +40,17 @@ describe('bodies on records', () => {
     const flow = makeFlow({ method: 'POST', url: 'http://example.test/api', headers: [['Content-Type', 'application/json']] });
     flow.capture = new BodyCapture(8);
     flow.capture.onRequest(enc('{"a":1234567}'));
+    flow.bytesIn = 13; // the front door's counter: the whole body, of which 8 bytes were captured
     flow.response = { status: 200, headers: [['content-type', 'text/plain']] };
     flow.capture.onResponse(enc('response text'));
     const r = toRecord(flow, recordOptions({ headers: true, redactHeaders: [], bodies: 8 }));
     expect(r.requestBody).toBe('{"a":123');
     expect(r.responseBody).toBe('response');
     const [e] = toHar([r], 'x').log.entries;
-    expect(e?.request.postData).toEqual({ mimeType: 'application/json', text: '{"a":123' });
+    expect(e?.request.postData).toEqual({
+      mimeType: 'application/json', text: '{"a":123',
+      comment: 'request body truncated: only the first 8 of 13 bytes were captured (raise log.bodies / --log-bodies)',
+    });
     expect(e?.response.content.text).toBe('response');
     expect(toRecord(makeFlow({ url: 'http://example.test/' })).responseBody).toBeUndefined();
   });

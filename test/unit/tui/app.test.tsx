@@ -1,4 +1,8 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultActions } from '../../../src/tui/run.js';
 import { mount, keys, type Harness } from './harness.js';
 import { record, tunnel } from './fixtures.js';
 
@@ -121,6 +125,24 @@ describe('App (ink-testing-library)', () => {
     expect(h.calls).toEqual(['curl f1', 'replay f1', 'har 1']);
     await h.type(keys.esc);
     expect(h.frame()).toContain('host+path');
+  });
+
+  it('says in the detail view, the curl line and the script when a request body was truncated (real x action)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portico-tui-'));
+    const source = { label: 't', start: () => {}, status: () => 'live' as const, close: () => {} };
+    const real = defaultActions({ source, dir }, { now: () => 0, monotonic: () => 0 }, () => {});
+    h = mount({}, 5, { writeCurl: real.writeCurl, replay: real.replay });
+    h.store.add(flow(1, { method: 'POST', bytesIn: 300, requestBody: '{"name":"a long' }));
+    await h.tick();
+    await h.type(keys.enter);
+    expect(h.frame()).toContain('request body truncated: only the first 15 of 300 bytes were captured');
+    await h.type('x');
+    await h.tick();
+    expect(h.frame()).toContain('# NOTE: request body truncated');
+    expect(await readFile(join(dir, 'portico-flow-f1.sh'), 'utf8')).toContain('request body NOT included');
+    await h.type('r');
+    await h.tick();
+    expect(h.frame()).toContain('replay needs the proxy URL');
   });
 
   it('scrolls a detail view that does not fit with j/k, keeping the request line', async () => {

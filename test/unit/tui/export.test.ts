@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { curlCommand, shellQuote, writeCurlFile } from '../../../src/tui/curl.js';
+import { ansiCQuote, curlCommand, shellQuote, writeCurlFile } from '../../../src/tui/curl.js';
+import { detailLines } from '../../../src/tui/detail.js';
 import { flowEntry, tunnelEntry } from '../../../src/tui/entry.js';
 import { commandFor, helpLine, keyNames } from '../../../src/tui/keymap.js';
 import { defaultActions } from '../../../src/tui/run.js';
@@ -19,7 +21,8 @@ describe('curl export', () => {
     expect(shellQuote('plain/path')).toBe('plain/path');
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
     expect(curlCommand(post, 'http://127.0.0.1:8080'))
-      .toBe(`curl --proxy http://127.0.0.1:8080 -X POST -H 'content-type: application/json' 'http://h.test/it'\\''s?q=1'`);
+      .toBe(`curl --proxy http://127.0.0.1:8080 -X POST -H 'content-type: application/json' 'http://h.test/it'\\''s?q=1'`
+        + '  # NOTE: request body of 10 bytes was not captured (log.bodies / --log-bodies is off, or the body is binary or compressed)');
     expect(curlCommand(flowEntry(2, record({ method: 'HEAD' })))).toBe('curl --head http://example.test/index.html');
     expect(curlCommand(tunnelEntry(3, tunnel(), 'now'), 'http://p:1')).toBe('curl --proxy http://p:1 https://secure.test/');
   });
@@ -28,8 +31,46 @@ describe('curl export', () => {
     const dir = await mkdtemp(join(tmpdir(), 'portico-tui-'));
     const path = await writeCurlFile(dir, post);
     expect(path).toBe(join(dir, 'portico-flow-a_b.sh'));
-    expect(await readFile(path, 'utf8')).toContain('curl -X POST');
+    const script = await readFile(path, 'utf8');
+    expect(script).toContain('curl -X POST');
+    expect(script.split('\n').slice(0, 2)).toEqual(['#!/usr/bin/env bash', "# POST http://h.test/it's?q=1 (flow a/b; request body NOT included, see the note at the end of the command)"]);
     expect((await stat(path)).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('request bodies in curl commands', () => {
+  const body = (requestBody: string | undefined, bytesIn: number) => flowEntry(1, record({
+    method: 'POST', url: 'http://h.test/api', bytesIn, requestHeaders: [['content-type', 'application/json']], ...(requestBody !== undefined ? { requestBody } : {}),
+  }));
+
+  it('$\'…\' quoting gives bash back the exact bytes (every byte value but NUL, and UTF-8 text)', () => {
+    const all = Uint8Array.from({ length: 255 }, (_, i) => i + 1);
+    for (const bytes of [all, Buffer.from('{"q":"it\'s \\ $(rm -rf /) `x` é ✓"}\n\tend', 'utf8'), Buffer.from('\xff' + 'a')]) {
+      const quoted = ansiCQuote(bytes)!;
+      expect(Buffer.compare(execFileSync('bash', ['-c', `printf '%s' ${quoted}`]), Buffer.from(bytes))).toBe(0);
+    }
+    expect(ansiCQuote(Uint8Array.from([0x61, 0, 0x62]))).toBeUndefined();
+  });
+
+  it('a body captured whole goes in with --data-binary', () => {
+    expect(curlCommand(body('{"a":"it\'s"}', 12))).toBe(`curl -X POST -H 'content-type: application/json' --data-binary $'{"a":"it\\'s"}' http://h.test/api`);
+  });
+
+  it('a body starting with @ uses --data-raw, so curl never reads it as a file name', () => {
+    expect(curlCommand(body('@/etc/passwd', 12))).toContain(`--data-raw $'@/etc/passwd' `);
+  });
+
+  it('a truncated or uncaptured body is left out, and the command says so', () => {
+    expect(curlCommand(body('{"a":1', 40))).toBe(`curl -X POST -H 'content-type: application/json' http://h.test/api`
+      + '  # NOTE: request body truncated: only the first 6 of 40 bytes were captured (raise log.bodies / --log-bodies)');
+    expect(curlCommand(body(undefined, 40))).toContain('# NOTE: request body of 40 bytes was not captured');
+    expect(curlCommand(body(undefined, 0))).not.toContain('NOTE');
+  });
+
+  it('the detail screen says what x and r can resend', () => {
+    expect(detailLines(body('{"a":1}', 7))).toContain('request body: 7 bytes, captured whole (x and r resend it)');
+    expect(detailLines(body('{"a"', 7)).at(-1)).toBe('request body truncated: only the first 4 of 7 bytes were captured (raise log.bodies / --log-bodies); x and r leave it out');
+    expect(detailLines(body(undefined, 0)).at(-1)).toBe('request body: none');
   });
 });
 

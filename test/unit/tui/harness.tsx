@@ -21,7 +21,7 @@ export interface Harness {
   unmount(): void;
 }
 
-export function mount(source: Partial<FlowSource> = {}, frameMs = 5): Harness {
+export function mount(source: Partial<FlowSource> = {}, frameMs = 5, real: Partial<TuiActions> = {}): Harness {
   const store = new FlowStore({ clock: fakeClock() });
   const calls: string[] = [];
   const actions: TuiActions = {
@@ -29,6 +29,7 @@ export function mount(source: Partial<FlowSource> = {}, frameMs = 5): Harness {
     saveHar: async (entries) => { calls.push(`har ${entries.length}`); return '/tmp/x.har'; },
     replay: async (e) => { calls.push(`replay ${e.flow.id}`); return { ok: true, text: `replayed ${e.flow.url}: 200` }; },
     quit: () => calls.push('quit'),
+    ...real,
   };
   const src: FlowSource = { label: 'test', start: () => {}, status: () => 'live', close: () => {}, ...source };
   const controller = new TuiController(store, src, actions);

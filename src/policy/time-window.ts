@@ -40,7 +40,7 @@ function minutes(h: string | undefined, m: string | undefined, text: string): nu
 }
 
 function parseDays(spec: string, text: string): number {
-  const named = DAY_SETS[spec];
+  const named = Object.hasOwn(DAY_SETS, spec) ? DAY_SETS[spec] : undefined; // "constructor" is not a day set
   if (named !== undefined) return named;
   let mask = 0;
   for (const item of spec.split(',')) {

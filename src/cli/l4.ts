@@ -1,0 +1,132 @@
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import { ConfigError, mergeConfig, readConfigFile, validateConfig, type PlainObject } from '../config/load.js';
+import { BALANCE_HELP } from '../balance/spec.js';
+import { l4ConfigSchema, type L4Config } from '../l4/config.js';
+import { startL4 } from '../l4/server.js';
+import { createLogger } from '../observe/logger.js';
+import { startObservers } from '../observe/observers.js';
+import { runUntilSignal } from './signals.js';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export interface L4Flags {
+  config?: string;
+  listen?: string;
+  backend?: string[];
+  balance?: string;
+  udp?: boolean;
+  proxyProtocol?: string;
+  healthInterval?: string;
+  stickTtl?: string;
+  maxConns?: string;
+  maxConnsPerBackend?: string;
+  connectTimeout?: string;
+  idleTimeout?: string;
+  coalesce?: string;
+  admin?: string;
+  adminToken?: string;
+  logLevel?: string;
+  logFormat?: string;
+  accessLog?: string;
+  shutdownGrace?: string;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
+
+function definedOnly(o: PlainObject): PlainObject {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/** Flags → the l4.yaml shape: --listen + --backend make (or replace) one listener on the pool `default`. */
+export function l4FlagsToConfig(f: L4Flags): PlainObject {
+  const out: PlainObject = {};
+  if (f.backend !== undefined && f.backend.length > 0) {
+    out.pools = { default: definedOnly({
+      backends: f.backend, balance: f.balance, proxyProtocol: f.proxyProtocol,
+      health: f.healthInterval === undefined ? undefined : { intervalMs: num(f.healthInterval) },
+      stick: f.stickTtl === undefined ? undefined : { ttlMs: num(f.stickTtl) },
+      maxConnectionsPerBackend: num(f.maxConnsPerBackend), connectTimeoutMs: num(f.connectTimeout),
+      coalesceWindowMs: num(f.coalesce),
+    }) };
+    out.listeners = [definedOnly({
+      listen: f.listen ?? '127.0.0.1:7000', protocol: f.udp ? 'udp' : 'tcp', pool: 'default',
+      maxConnections: num(f.maxConns), idleTimeoutMs: num(f.idleTimeout),
+    })];
+  } else if (f.listen !== undefined || f.balance !== undefined || f.udp !== undefined || f.proxyProtocol !== undefined) {
+    throw new ConfigError('--listen, --balance, --udp and --proxy-protocol describe a listener of --backend flags (or use --config)');
+  }
+  const log = definedOnly({ level: f.logLevel, format: f.logFormat, accessLog: f.accessLog?.split(',').map((s) => s.trim()).filter(Boolean) });
+  if (Object.keys(log).length > 0) out.log = log;
+  const admin = definedOnly({ listen: f.admin, token: f.adminToken });
+  if (Object.keys(admin).length > 0) out.admin = admin;
+  if (f.shutdownGrace !== undefined) out.shutdown = { graceMs: Number(f.shutdownGrace) };
+  return out;
+}
+
+export function loadL4Config(flags: L4Flags): L4Config {
+  const fromFile = flags.config === undefined ? {} : readConfigFile(flags.config);
+  const merged = mergeConfig(fromFile, l4FlagsToConfig(flags));
+  return validateConfig(l4ConfigSchema, merged, flags.config === undefined ? 'flags' : `${flags.config} + flags`);
+}
+
+export function l4Command(): Command {
+  return new Command('l4').description('run the L4 (TCP/UDP) load balancer: pools, health, stickiness, PROXY protocol, SNI routing')
+    .option('-c, --config <file>', 'l4.yaml: several listeners, pools, SNI routes (SIGHUP re-reads it)')
+    .option('--listen <host:port>', 'address of the listener of the --backend pool (default 127.0.0.1:7000)')
+    .option('--backend <host:port>', 'a backend (repeat the flag)', collect)
+    .option('--balance <policy>', `${BALANCE_HELP.split('|').filter((s) => !/path|header|cookie/.test(s)).join('|')}`)
+    .option('--udp', 'balance UDP datagrams (per-client sessions) instead of TCP connections')
+    .option('--proxy-protocol <version>', 'send a PROXY protocol header to backends: v1|v2')
+    .option('--health-interval <ms>', 'active TCP connect checks every MS')
+    .option('--stick-ttl <ms>', 'stick table: a client IP keeps its backend until idle this long')
+    .option('--max-conns <n>', 'connections (UDP: sessions) at once on the listener (default 10000)')
+    .option('--max-conns-per-backend <n>', 'connections at once per backend (default 0: unlimited)')
+    .option('--connect-timeout <ms>', 'backend connect timeout (default 3000)')
+    .option('--idle-timeout <ms>', 'close connections idle this long (default TCP 300000, UDP 30000)')
+    .option('--coalesce <ms>', 'coalesce client writes towards backends for MS (cork/uncork; default 0: off)')
+    .option('--admin <host:port>', 'serve the admin endpoint (metrics, flows, events, upstreams); off by default')
+    .option('--admin-token <token>', 'require Authorization: Bearer TOKEN on the admin endpoint')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (info: one access-log line per connection)')
+    .option('--log-format <format>', 'access-log lines: json (default) | squid | combined')
+    .option('--access-log <dest>', 'access-log destinations: - (stdout) or files, comma-separated')
+    .option('--shutdown-grace <ms>', 'time established connections get on SIGTERM (default 10000)')
+    .action(async (flags: L4Flags) => {
+      const config = loadL4Config(flags);
+      const log = createLogger(config.log.level);
+      const lb = await startL4(config, { log });
+      let observers;
+      try {
+        observers = await startObservers(lb.bus, config, {
+          mode: 'l4', version: VERSION, log, inFlight: () => lb.active(), upstreams: () => lb.snapshot(),
+        });
+      } catch (err) {
+        await lb.close(0);
+        throw err;
+      }
+      lb.bus.subscribe((e) => {
+        if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
+      });
+      process.on('SIGHUP', () => {
+        void (async () => {
+          try {
+            await lb.reload(loadL4Config(flags));
+            lb.bus.emit({ type: 'config.reload', ok: true });
+            log.info({ why: 'SIGHUP' }, 'configuration reloaded');
+          } catch (err) {
+            const error = err instanceof Error ? err.message : String(err);
+            lb.bus.emit({ type: 'config.reload', ok: false, error });
+            log.error({ why: 'SIGHUP', error }, 'configuration reload failed; the previous one stays in force');
+          }
+        })();
+      });
+      for (const url of lb.urls()) process.stdout.write(`portico l4 listening on ${url}\n`);
+      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
+      const o = observers;
+      await runUntilSignal(log, async () => {
+        await lb.close();
+        await o.close();
+      });
+    });
+}

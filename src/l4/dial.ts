@@ -1,0 +1,80 @@
+import net, { type Socket } from 'node:net';
+import type { Clock } from '../core/clock.js';
+import { ProxyError, type ProxyErrorCode } from '../core/errors.js';
+import type { L4Backend } from './backend.js';
+import type { L4Pool } from './pool.js';
+
+export interface Dialed {
+  readonly socket: Socket;
+  readonly backend: L4Backend;
+  readonly sticky: boolean;
+  readonly attempts: number;
+  readonly connectMs: number;
+  /** Why earlier attempts failed (`127.0.0.1:7001 ECONNREFUSED`), empty on the first try. */
+  readonly failures: readonly string[];
+}
+
+export interface DialFailure { readonly error: ProxyError; readonly attempts: number; readonly failures: readonly string[] }
+
+/** Opens one TCP connection to a backend with the pool's socket options and connect timeout. */
+export function dialBackend(b: L4Backend, pool: L4Pool, signal: { aborted: boolean }): Promise<Socket> {
+  const c = pool.config;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({
+      host: b.host, port: b.port, allowHalfOpen: true, noDelay: c.noDelay,
+      keepAlive: c.keepAlive.enabled, keepAliveInitialDelay: c.keepAlive.initialDelayMs,
+    });
+    const timer = setTimeout(() => fail(Object.assign(new Error(`no connection within ${c.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), c.connectTimeoutMs);
+    function fail(err: Error): void {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    }
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      if (signal.aborted) { socket.destroy(); reject(new Error('client went away')); return; }
+      resolve(socket);
+    });
+  });
+}
+
+function codeOf(err: NodeJS.ErrnoException): ProxyErrorCode {
+  return err.code === 'ETIMEDOUT' ? 'CONNECT_TIMEOUT' : err.code === 'ECONNRESET' ? 'CONNECT_RESET'
+    : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'DNS_FAILED' : 'CONNECT_REFUSED';
+}
+
+/**
+ * Connects a new client to a backend of the pool: a failed connect is counted against that backend (passive
+ * health) and retried on another one, up to `maxAttempts`, before the client sees anything.
+ */
+export async function dialWithRetry(pool: L4Pool, key: string, clock: Clock, signal: { aborted: boolean }): Promise<Dialed | DialFailure> {
+  let tried: Set<string> | undefined;
+  const failures: string[] = [];
+  let last: ProxyError | undefined;
+  const max = pool.config.maxAttempts;
+  for (let attempt = 1; attempt <= max && !signal.aborted; attempt++) {
+    const pick = pool.pick(key, tried, clock.monotonic());
+    if (pick === undefined) break;
+    const b = pick.backend;
+    const t0 = clock.monotonic();
+    try {
+      const socket = await dialBackend(b, pool, signal);
+      return { socket, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: clock.monotonic() - t0, failures };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (signal.aborted) break;
+      const detail = `${b.id} ${e.code ?? e.message}`;
+      failures.push(detail);
+      pool.failed(b, clock.monotonic(), e.code ?? e.message);
+      last = new ProxyError(codeOf(e), `${detail}: ${e.message}`);
+      (tried ??= new Set()).add(b.id);
+    }
+  }
+  const none = (): ProxyError => new ProxyError('NO_HEALTHY_BACKEND',
+    `no backend of pool ${pool.name} can take a connection${failures.length > 0 ? ` (tried ${failures.join(', ')})` : ''}`);
+  const error = signal.aborted ? new ProxyError('CLIENT_ABORTED', 'client closed while connecting')
+    : last !== undefined && failures.length >= max ? last : none();
+  return { error, attempts: failures.length, failures };
+}

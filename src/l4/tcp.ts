@@ -1,0 +1,177 @@
+import net, { type BlockList, type Socket } from 'node:net';
+import { once } from 'node:events';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { ProxyError } from '../core/errors.js';
+import type { EventBus } from '../core/events.js';
+import { Drain } from '../forward/drain.js';
+import { unmapIPv4 } from './address.js';
+import type { L4ListenerConfig } from './config.js';
+import { dialWithRetry, type Dialed } from './dial.js';
+import { splice, type Splice } from './pipe.js';
+import type { L4Pool } from './pool.js';
+import { readPreface } from './preface.js';
+import { encodeV1, encodeV2, parseProxyHeader, type Endpoint } from './proxy-protocol.js';
+import { l4Record, type L4FlowInfo } from './record.js';
+import type { SniRouter } from './routes.js';
+import { peekSni } from './sni-peek.js';
+
+/** What a listener routes by; swapped as a whole on reload (connections keep the one they started with). */
+export interface ListenerRoutes {
+  readonly config: L4ListenerConfig;
+  readonly pools: ReadonlyMap<string, L4Pool>;
+  readonly router: SniRouter | undefined;
+  readonly defaultPool: string | undefined;
+  /** Peers that must send a PROXY header (their client address replaces the socket's). */
+  readonly trusted: BlockList | undefined;
+  readonly idleTimeoutMs: number;
+}
+
+export interface ListenerDeps {
+  readonly clock: Clock;
+  readonly bus: EventBus;
+  readonly nextId: () => string;
+  readonly log: Logger;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** One connection's state while it is set up (preface, routing, dial). */
+interface Conn {
+  peer: Endpoint;
+  dest: Endpoint;
+  preface: Buffer;
+  sni: string | undefined;
+  pool: string | undefined;
+  readonly aborted: { aborted: boolean };
+}
+
+/** A TCP listener: accept, limits, PROXY header in, SNI peek, dial with retry, splice, one flow per connection. */
+export class TcpListener {
+  private readonly server: net.Server;
+  private readonly drain = new Drain();
+  private readonly clients = new Map<Socket, Splice | undefined>();
+  private address = '';
+  refused = 0;
+
+  constructor(private routes: ListenerRoutes, private readonly deps: ListenerDeps) {
+    this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (s) => this.accept(s));
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    const { host, port } = this.routes.config.listen;
+    this.server.listen({ host, port, backlog: 1024 });
+    await once(this.server, 'listening');
+    const a = this.server.address() as net.AddressInfo;
+    this.address = `${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+    return { host, port: a.port };
+  }
+
+  get url(): string { return `tcp://${this.address}`; }
+  get active(): number { return this.drain.inFlight; }
+
+  update(routes: ListenerRoutes): void { this.routes = routes; }
+
+  /** Stops accepting; established connections get up to graceMs, then the rest are closed ('shutdown'). */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.drain.idle(graceMs);
+    for (const [socket, s] of this.clients) {
+      if (s !== undefined) s.stop('shutdown');
+      else socket.destroy();
+    }
+    await closed;
+  }
+
+  private accept(client: Socket): void {
+    const r = this.routes;
+    const limit = r.config.maxConnections;
+    if (limit > 0 && this.drain.inFlight >= limit) {
+      this.refused++;
+      client.destroy();
+      return;
+    }
+    this.drain.begin();
+    this.clients.set(client, undefined);
+    client.on('error', () => undefined); // errors end the connection through 'close'
+    const start = this.deps.clock.monotonic();
+    const startedAt = this.deps.clock.now();
+    const conn: Conn = {
+      peer: { ip: unmapIPv4(client.remoteAddress ?? ''), port: client.remotePort ?? 0 },
+      dest: { ip: unmapIPv4(client.localAddress ?? ''), port: client.localPort ?? 0 },
+      preface: EMPTY, sni: undefined, pool: r.defaultPool, aborted: { aborted: false },
+    };
+    client.once('close', () => { conn.aborted.aborted = true; });
+    const fail = (error: ProxyError, close: string, attempts = 0, detail?: string): void => {
+      client.destroy();
+      this.finish(client, conn, start, startedAt, { error, close, attempts, pick: detail });
+    };
+    this.setUp(client, conn, r).then(async (pool) => {
+      if (pool === undefined) return fail(new ProxyError('NO_HEALTHY_BACKEND', `no pool for ${conn.sni === undefined ? 'this connection' : `server name ${conn.sni}`}`), 'no pool');
+      const d = await dialWithRetry(pool, conn.peer.ip, this.deps.clock, conn.aborted);
+      if ('error' in d) return fail(d.error, d.error.code === 'CLIENT_ABORTED' ? 'client closed' : 'connect failed', d.attempts, d.failures.join(', ') || undefined);
+      this.connected(client, conn, pool, d, r, start, startedAt);
+    }, (err: unknown) => fail(new ProxyError('BAD_REQUEST', err instanceof Error ? err.message : String(err)), 'bad preface'));
+  }
+
+  /** Reads what must be read before a backend can be chosen: a trusted peer's PROXY header, the ClientHello. */
+  private async setUp(client: Socket, conn: Conn, r: ListenerRoutes): Promise<L4Pool | undefined> {
+    const c = r.config;
+    if (r.trusted !== undefined && r.trusted.check(conn.peer.ip, conn.peer.ip.includes(':') ? 'ipv6' : 'ipv4')) {
+      const timeoutMs = c.acceptProxyProtocol?.timeoutMs ?? 5_000;
+      const buf = await readPreface(client, EMPTY, (b) => (parseProxyHeader(b).kind === 'incomplete' ? 'more' : 'enough'),
+        { maxBytes: 4096 + 16, timeoutMs, what: 'PROXY header' });
+      const pp = parseProxyHeader(buf);
+      if (pp.kind !== 'ok') throw new Error(`PROXY header from ${conn.peer.ip}: ${pp.kind === 'invalid' ? pp.reason : 'incomplete'}`);
+      if (pp.addresses !== undefined) { conn.peer = pp.addresses.source; conn.dest = pp.addresses.destination; }
+      conn.preface = buf.subarray(pp.length);
+    }
+    if (r.router !== undefined) {
+      const max = c.maxSniBytes;
+      conn.preface = await readPreface(client, conn.preface, (b) => (peekSni(b, max).kind === 'incomplete' ? 'more' : 'enough'),
+        { maxBytes: max, timeoutMs: c.sniPeekTimeoutMs, what: 'TLS ClientHello' });
+      const routed = r.router.route(peekSni(conn.preface, max));
+      conn.sni = routed.sni;
+      conn.pool = routed.pool;
+    }
+    return conn.pool === undefined ? undefined : r.pools.get(conn.pool);
+  }
+
+  private connected(client: Socket, conn: Conn, pool: L4Pool, d: Dialed, r: ListenerRoutes, start: number, startedAt: number): void {
+    const backend = d.socket;
+    if (conn.aborted.aborted || client.destroyed) {
+      backend.destroy();
+      this.finish(client, conn, start, startedAt, { error: new ProxyError('CLIENT_ABORTED', 'client closed while connecting'), close: 'client closed', attempts: d.attempts, pick: undefined });
+      return;
+    }
+    const c = pool.config;
+    pool.connected(d.backend, conn.peer.ip, this.deps.clock.monotonic());
+    client.setNoDelay(c.noDelay);
+    if (c.keepAlive.enabled) client.setKeepAlive(true, c.keepAlive.initialDelayMs);
+    const header = c.proxyProtocol === 'off' ? undefined
+      : (c.proxyProtocol === 'v1' ? encodeV1 : encodeV2)({ source: conn.peer, destination: conn.dest, transport: 'stream' });
+    if (header !== undefined || conn.preface.length > 0) {
+      backend.write(header === undefined ? conn.preface : conn.preface.length === 0 ? header : Buffer.concat([header, conn.preface]));
+    }
+    const pick = d.sticky ? `stick table: ${d.backend.id}` : d.failures.length > 0 ? `after ${d.failures.join(', ')}` : undefined;
+    const s = splice(client, backend, { idleTimeoutMs: r.idleTimeoutMs, coalesceWindowMs: c.coalesceWindowMs }, (close) => {
+      pool.released(d.backend, conn.peer.ip, this.deps.clock.monotonic());
+      this.finish(client, conn, start, startedAt, { error: undefined, close, attempts: d.attempts, pick, backend: d.backend.id, connectMs: d.connectMs });
+    });
+    this.clients.set(client, s);
+  }
+
+  private finish(client: Socket, conn: Conn, start: number, startedAt: number,
+    end: { error: ProxyError | undefined; close: string; attempts: number; pick: string | undefined; backend?: string; connectMs?: number }): void {
+    this.clients.delete(client);
+    this.drain.end();
+    if (this.deps.bus.idle) return; // nobody listens: build nothing
+    const info: L4FlowInfo = {
+      id: this.deps.nextId(), protocol: 'tcp', startedAt, client: `${conn.peer.ip}:${conn.peer.port}`, listener: this.address,
+      listenerName: this.routes.config.name, pool: conn.pool, backend: end.backend, attempts: end.attempts, pick: end.pick, sni: conn.sni,
+      bytesIn: client.bytesRead, bytesOut: client.bytesWritten, connectMs: end.connectMs,
+      durationMs: this.deps.clock.monotonic() - start, close: end.close, error: end.error,
+    };
+    this.deps.bus.emit({ type: 'flow.end', flow: l4Record(info) });
+  }
+}

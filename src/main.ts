@@ -7,6 +7,7 @@ import { caCommand } from './cli/ca.js';
 import { chainCommand } from './cli/chain.js';
 import { demoBackendCommand } from './cli/demo-backend.js';
 import { forwardCommand } from './cli/forward.js';
+import { l4Command } from './cli/l4.js';
 import { logCommand } from './cli/log.js';
 import { policyCommand } from './cli/policy.js';
 import { reverseCommand } from './cli/reverse.js';
@@ -24,6 +25,7 @@ const program = new Command('portico')
 
 program.addCommand(forwardCommand());
 program.addCommand(reverseCommand());
+program.addCommand(l4Command());
 program.addCommand(routeCommand());
 program.addCommand(caCommand());
 program.addCommand(cacheCommand());

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Portico's forward proxy vs a direct baseline, on 127.0.0.1 only.
  *   BENCH_QUICK=1                          ~1 minute smoke run (1 round of 3 s, 50 new hosts)
- *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache    pick scenarios (default: all)
+ *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers    pick scenarios (default: all)
  * Prints Markdown tables on stdout (progress on stderr) and writes test/bench/results/<date>.json.
  * Speed targets live here, never in timed unit tests.
  */
@@ -18,6 +18,7 @@ import { runCerts } from './scenarios/certs.js';
 import { runHttps } from './scenarios/https.js';
 import { runPlain } from './scenarios/plain.js';
 import { runScript } from './scenarios/script.js';
+import { runWorkers } from './scenarios/workers.js';
 
 async function main(): Promise<number> {
   const options = readOptions();
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
     if (options.only.has('cache')) {
       await attempt('cache', () => runScript(ctx, 'cache hits', 'cache.bench.ts', (quick) => (quick ? ['--duration', '2', '--rounds', '1'] : [])));
     }
+    if (options.only.has('workers')) await attempt('workers', () => runWorkers(ctx));
   } finally {
     await stopAll();
     await rm(tmp, { recursive: true, force: true });

@@ -1,5 +1,5 @@
-/** Bench settings from the environment: BENCH_QUICK=1 (smoke run), BENCH_ONLY=plain,mitm,connect,certs,policy,cache. */
-export const SCENARIOS = ['plain', 'mitm', 'connect', 'certs', 'policy', 'cache'] as const;
+/** Bench settings from the environment: BENCH_QUICK=1 (smoke run), BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers. */
+export const SCENARIOS = ['plain', 'mitm', 'connect', 'certs', 'policy', 'cache', 'workers'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -15,12 +15,15 @@ export interface PorticoOptions {
   logLevel: 'warn' | 'info' | 'silent';
   connectPorts?: readonly number[];
   mitm?: { certs: string; upstreamCa: string };
+  /** More flags, e.g. `--workers 2`. */
+  extraArgs?: readonly string[];
 }
 
 export async function startPortico(name: string, opts: PorticoOptions): Promise<PorticoProcess> {
   const args = [MAIN, 'forward', '--listen', '127.0.0.1:0', '--allow-target', '127.0.0.0/8', '--log-level', opts.logLevel];
   if (opts.connectPorts) args.push('--connect-ports', opts.connectPorts.join(','));
   if (opts.mitm) args.push('--mitm', '--certs', opts.mitm.certs, '--upstream-ca', opts.mitm.upstreamCa);
+  if (opts.extraArgs) args.push(...opts.extraArgs);
   const { proc, match } = await spawnReady(name, process.execPath, args, { ready: /^portico forward listening on (http:\/\/[^\s]+:(\d+))(?:\s|$)/ });
   return { url: match[1]!, port: Number(match[2]), proc };
 }

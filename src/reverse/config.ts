@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { parseBalance } from '../balance/spec.js';
 import { clusterSchema } from '../cluster/config.js';
-import { adminSchema, FRONT_DOOR_LIMIT_DEFAULTS, frontDoorLimitFields, listenSchema, logSchema } from '../config/schema.js';
+import { adminSchema, FRONT_DOOR_LIMIT_DEFAULTS, frontDoorLimitFields, logSchema } from '../config/schema.js';
 import { parseAddress } from '../upstream/backend.js';
+import { reverseListenSchema } from './listen-schema.js';
 import { routeStageFields } from './route-stage-schema.js';
 
 const ms = z.number().int().nonnegative();
@@ -83,7 +84,8 @@ const routeSchema = z.object({
 }).strict();
 
 export const reverseConfigSchema = z.object({
-  listen: listenSchema.default({ host: '127.0.0.1', port: 8081 }),
+  /** One address, `{address, tls}` (HTTPS, SNI certificates), or a list of them; the first is the primary. */
+  listen: reverseListenSchema.default([{ host: '127.0.0.1', port: 8081 }]),
   pools: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), poolSchema).refine((p) => Object.keys(p).length > 0, 'at least one pool'),
   routes: z.array(routeSchema).default([]),
   /** Peers whose X-Forwarded-For / Forwarded are kept and extended (everyone else's are replaced). */

@@ -1,5 +1,4 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
@@ -15,11 +14,16 @@ import { formatAuthority } from '../forward/target.js';
 import type { BackendPool } from '../upstream/backend-pool.js';
 import type { ReverseConfig } from './config.js';
 import { closeGeneration, nextGeneration, type Generation } from './generation.js';
+import type { ListenSpec } from './listen-schema.js';
+import { startListeners, type Listener } from './listeners.js';
 import { reverseUpgradeHandler } from './upgrade.js';
 
 export interface ReverseProxy {
+  /** The first listener's URL and port. */
   readonly url: string;
   readonly port: number;
+  /** Every listener (`listen:` entries), in order. */
+  readonly listeners: ReadonlyArray<{ url: string; port: number; tls: boolean }>;
   readonly bus: EventBus;
   /** The current generation's pools. */
   pools(): ReadonlyMap<string, BackendPool>;
@@ -48,14 +52,8 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   const exchangeDeps = (): ExchangeDeps => ({ clock, nextId, pipeline: current.pipeline, mode: 'reverse' });
   const drain = new Drain();
   const door = new FrontDoor(config.server, log);
-  const server = createServer(frontDoorServerOptions(config.server));
-  door.attach(server);
-  const fallbackHost = formatAuthority(config.listen.host, config.listen.port);
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (door.screen(req, res)) return;
-    drain.begin();
-    handle(req, res, exchangeDeps(), fallbackHost).catch(() => res.destroy()).finally(() => drain.end());
-  });
+  const primary = config.listen[0] as ListenSpec;
+  const fallbackHost = formatAuthority(primary.host, primary.port);
   const tunnels = new Set<Socket>();
   const onUpgrade = reverseUpgradeHandler({
     clock, random, nextId, pipeline: () => current.pipeline, pools: () => current.pools, routes: () => current.routes,
@@ -63,16 +61,34 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     via: () => (current.config.via.enabled ? current.config.via.pseudonym : undefined), idleTimeoutMs: config.server.tunnelIdleTimeoutMs,
     routeStages: () => current.routeStages.byRoute, ctx: { clock, log },
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (!door.screenRaw(req, socket)) onUpgrade(req, socket, head);
-  });
-  server.listen(config.listen.port, config.listen.host);
-  await once(server, 'listening');
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : config.listen.port;
+  const setup = (server: Server): void => {
+    door.attach(server);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (door.screen(req, res)) return;
+      drain.begin();
+      handle(req, res, exchangeDeps(), fallbackHost).catch(() => res.destroy()).finally(() => drain.end());
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (!door.screenRaw(req, socket)) onUpgrade(req, socket, head);
+    });
+    // A failed TLS handshake (wrong protocol, no shared cipher, timeout) only concerns that connection.
+    server.on('tlsClientError', (err: Error, socket: Socket) => {
+      log.debug({ err: err.message, client: socket.remoteAddress }, 'TLS handshake failed');
+      socket.destroy();
+    });
+  };
+  let listeners: Listener[];
+  try {
+    listeners = await startListeners(config.listen, frontDoorServerOptions(config.server), setup);
+  } catch (err) {
+    await closeGeneration(current, log);
+    throw err;
+  }
+  const [first, ...others] = listeners as [Listener, ...Listener[]];
   for (const pool of current.pools.values()) pool.start();
   return {
-    url: `http://${formatAuthority(config.listen.host, port)}`, port, bus,
+    url: first.url, port: first.port, bus,
+    listeners: listeners.map((l) => ({ url: l.url, port: l.port, tls: l.tls })),
     pools: () => current.pools,
     reload: async (next) => {
       const { gen, retire } = await nextGeneration(next, genDeps, current);
@@ -81,9 +97,18 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     },
     stats: () => ({ inFlight: drain.inFlight }),
     rejections: () => door.rejections.snapshot(),
-    close: (graceMs = config.shutdown.graceMs) => shutdown({
-      server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [() => closeGeneration(current, log)],
-    }, graceMs),
+    close: (graceMs = config.shutdown.graceMs) => {
+      // The other listeners stop accepting at once, like the first; the drain covers every listener's requests.
+      const othersClosed = others.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
+      for (const l of others) l.server.closeIdleConnections();
+      const closeOthers = async (): Promise<void> => {
+        for (const l of others) l.server.closeAllConnections();
+        await Promise.all(othersClosed);
+      };
+      return shutdown({
+        server: first.server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [closeOthers, () => closeGeneration(current, log)],
+      }, graceMs);
+    },
   };
 }
 
@@ -91,7 +116,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ExchangeD
   const target = req.url ?? '/';
   const host = req.headers.host ?? fallbackHost;
   let url: URL | undefined;
-  try { url = target.startsWith('/') ? new URL(`http://${host}${target}`) : undefined; } catch { url = undefined; }
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  try { url = target.startsWith('/') ? new URL(`${scheme}://${host}${target}`) : undefined; } catch { url = undefined; }
   const flow = createFlow(req, res, url ?? new URL('http://invalid.invalid/'), deps);
   if (url === undefined) return rejectExchange(flow, res, new ProxyError('BAD_REQUEST', `expected an origin-form target, got "${target}"`), deps);
   return runExchange(flow, res, deps);

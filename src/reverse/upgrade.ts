@@ -34,7 +34,8 @@ export interface ReverseUpgradeDeps {
 export function reverseUpgradeHandler(deps: ReverseUpgradeDeps): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(`http://${req.headers.host ?? deps.fallbackHost}${req.url?.startsWith('/') ? req.url : '/'}`);
+    const scheme = (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    const url = new URL(`${scheme}://${req.headers.host ?? deps.fallbackHost}${req.url?.startsWith('/') ? req.url : '/'}`);
     const flow = upgradeFlow(req, url, 'reverse', deps);
     const pipeline = deps.pipeline();
     const fail = (error: ProxyError): void => refuseUpgrade(socket, flow, error, pipeline);
@@ -124,6 +125,6 @@ function connectBackend(b: Backend, pool: BackendPool, flow: Flow, client: Clien
 
 function requestHead(req: IncomingMessage, flow: Flow, deps: ReverseUpgradeDeps): string {
   const url = flow.request.url;
-  const headers = withForwarding(flow.request.headers, { ip: flow.client.ip, proto: 'http', host: url.host }, deps.trusted(flow.client.ip));
+  const headers = withForwarding(flow.request.headers, { ip: flow.client.ip, proto: url.protocol === 'https:' ? 'https' : 'http', host: url.host }, deps.trusted(flow.client.ip));
   return upgradeRequestHead(req.method ?? 'GET', url, headers, deps.via());
 }

@@ -43,7 +43,8 @@ const DENIED: ReadonlyArray<[cidr: string, label: string]> = [
   ['fd00:ec2::254/128', 'the cloud metadata address'],
 ];
 
-const REFUSED = (reason: string): GuardResult => ({ ok: false, reason });
+const REFUSED = (reason: string): GuardResult => Object.freeze({ ok: false, reason });
+const HOST_MEMO_MAX = 4096;
 
 export function createTargetGuard(opts: TargetGuardOptions): TargetGuard {
   const allowIps = new BlockList();
@@ -84,7 +85,27 @@ export function createTargetGuard(opts: TargetGuardOptions): TargetGuard {
     return hit ? REFUSED(`${ip} is ${hit.label}`) : OK;
   };
 
+  // Verdicts on hosts as written are memoised: canonicalHost parses a URL and BlockList.check builds a SocketAddress,
+  // ~4 µs per request on the forward proxy's hot path, for an answer that only changes when selfAddresses grows (the
+  // listener adds its real port once bound). Bounded: dropped whole when full (e.g. a crawl over many hosts).
+  const memo = new Map<string, GuardResult>();
+  let memoFor = opts.selfAddresses.length;
   const checkHost = (host: string, port: number): GuardResult => {
+    if (memoFor !== opts.selfAddresses.length) {
+      memo.clear();
+      memoFor = opts.selfAddresses.length;
+    }
+    const key = `${port} ${host}`;
+    let verdict = memo.get(key);
+    if (verdict === undefined) {
+      verdict = judgeHost(host, port);
+      if (memo.size >= HOST_MEMO_MAX) memo.clear();
+      memo.set(key, verdict);
+    }
+    return verdict;
+  };
+
+  const judgeHost = (host: string, port: number): GuardResult => {
     const name = canonicalHost(host);
     if (name === undefined) return REFUSED(`"${host}" is not a valid host`);
     if (isIP(name) !== 0) return checkAddress(name, port);

@@ -121,8 +121,18 @@ describe('target guard self address', () => {
     self.push({ host: '127.0.0.1', port: 8080 }); // the listener learns its port after binding
     const refused = g.checkHost('2130706433', 8080);
     expect(refused).toEqual({ ok: false, reason: "127.0.0.1:8080 is this proxy's own address" });
+    // The same host as asked before the push: verdicts are memoised, and the memo must not outlive the list.
+    expect(g.checkHost('127.0.0.1', 8080).ok).toBe(false);
     expect(g.checkHost('127.0.0.1', 8081).ok).toBe(true);
     expect(g.checkResolved('allowed.test', '127.0.0.1', 8080).ok).toBe(false);
+  });
+
+  it('answers the same host the same way every time (memoised), and many hosts stay bounded', () => {
+    const g = createTargetGuard({ allow: [], selfAddresses: [] });
+    for (let i = 0; i < 5000; i++) expect(g.checkHost(`h${i}.example`, 80).ok).toBe(true);
+    expect(g.checkHost('127.0.0.1', 80)).toEqual({ ok: false, reason: '127.0.0.1 is a loopback address' });
+    expect(g.checkHost('127.0.0.1', 80)).toEqual({ ok: false, reason: '127.0.0.1 is a loopback address' });
+    expect(g.checkHost('example.com', 80)).toEqual({ ok: true });
   });
 
   it('a wildcard listener is every local address at that port', () => {

@@ -59,7 +59,8 @@ function block(flow: Flow, note: NonNullable<Notes['policy']>): Verdict {
  * head arrives, with the policy the request was decided with (a reload in between does not mix two policies).
  */
 export function policyStage(source: PolicySource): Stage {
-  const decidedWith = new WeakMap<Flow, Policy>();
+  const decidedWith = new WeakMap<Flow, { pass: ResponsePass; rank: number }>();
+  const passes = new WeakMap<Policy, ResponsePass>();
   return {
     name: 'policy',
     onRequest(flow, ctx) {
@@ -69,22 +70,54 @@ export function policyStage(source: PolicySource): Stage {
       flow.notes.policy = note;
       if (note.reportOnly) ctx.log.info({ id: flow.id, url: flow.request.url.href, policy: note }, 'policy: would block (report-only)');
       if (enforcedBlock(decision)) return block(flow, note);
-      if (policy.hasResponseRules) decidedWith.set(flow, policy);
+      if (policy.hasResponseRules) {
+        let pass = passes.get(policy);
+        if (!pass) passes.set(policy, (pass = responsePass(policy)));
+        const rank = rankOf(pass, decision);
+        if (pass.firstRank < rank) decidedWith.set(flow, { pass, rank });
+      }
       return CONTINUE;
     },
     onResponse(flow, ctx) {
-      const policy = decidedWith.get(flow);
-      if (policy) onResponseHead(flow, policy, ctx);
+      const decided = decidedWith.get(flow);
+      if (decided) onResponseHead(flow, decided.pass, decided.rank, ctx);
     },
   };
 }
 
-function onResponseHead(flow: Flow, policy: Policy, ctx: StageContext): void {
+/**
+ * What the response-time decision needs, built once per policy. A response rule can only win over the request's
+ * decision when it comes before the rule that decided (rules are tried in order and the earlier ones did not match),
+ * so only the response rules are run again, each ranked by its place in the full list.
+ */
+interface ResponsePass {
+  /** The policy with only its content-type rules. */
+  readonly policy: Policy;
+  /** Every rule's place in the full list, by id. */
+  readonly rank: ReadonlyMap<string, number>;
+  /** The place of the first content-type rule. */
+  readonly firstRank: number;
+}
+
+function responsePass(policy: Policy): ResponsePass {
+  const rank = new Map(policy.rules.map((r, i) => [r.id, i] as const));
+  return {
+    policy: { ...policy, rules: policy.rules.filter((r) => r.onResponse) },
+    rank,
+    firstRank: policy.rules.findIndex((r) => r.onResponse),
+  };
+}
+
+/** The decision's rule's place in the full list; Infinity for the default decision (no rule: no file). */
+function rankOf(pass: ResponsePass, decision: Decision): number {
+  return decision.file === undefined ? Infinity : (pass.rank.get(decision.ruleId) ?? Infinity);
+}
+
+function onResponseHead(flow: Flow, pass: ResponsePass, decidedRank: number, ctx: StageContext): void {
   const contentType = flow.response && flow.notes.source === 'upstream' ? getHeader(flow.response.headers, 'content-type') : undefined;
   if (contentType === undefined) return;
-  const decision = decide(flowRequest(flow, flow.request.url.hostname, ctx.clock.now(), contentType), policy);
-  const rule = policy.rules.find((r) => r.id === decision.ruleId);
-  if (!rule?.onResponse) return;
+  const decision = decide(flowRequest(flow, flow.request.url.hostname, ctx.clock.now(), contentType), pass.policy);
+  if (!(rankOf(pass, decision) < decidedRank)) return;
   const note = policyNote(decision);
   flow.notes.policy = note;
   if (note.reportOnly) ctx.log.info({ id: flow.id, url: flow.request.url.href, policy: note }, 'policy: would block (report-only)');

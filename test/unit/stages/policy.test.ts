@@ -37,6 +37,29 @@ describe('policy stage', () => {
     expect(flow.notes.policy?.rule).toBe('exe');
   });
 
+  it('a content-type rule only overrides the request decision when it comes before the rule that decided', async () => {
+    const ordered = policyFrom(`rules:
+  - { id: ok-host, action: allow, host: trusted.example }
+  - { id: exe, action: block, content-type: application/x-msdownload }
+  - { id: tag, action: bypass-cache, host: later.example }
+  - { id: default, action: allow, host: named-default.example }
+`);
+    const stage = policyStage({ current: () => ordered });
+    const run = async (url: string): Promise<number> => {
+      const flow = makeFlow({ url });
+      expect((await stage.onRequest?.(flow, ctx))?.kind).toBe('continue');
+      flow.notes.source = 'upstream';
+      flow.response = { status: 200, headers: [['content-type', 'application/x-msdownload; charset=binary']] };
+      flow.responseBody = null;
+      await stage.onResponse?.(flow, ctx);
+      return flow.response.status;
+    };
+    expect(await run('http://trusted.example/setup.exe')).toBe(200); // allowed by the earlier rule
+    expect(await run('http://later.example/setup.exe')).toBe(403); // the content-type rule comes first
+    expect(await run('http://named-default.example/setup.exe')).toBe(403); // a rule named "default" is still a rule
+    expect(await run('http://elsewhere.example/setup.exe')).toBe(403); // no rule matched the request
+  });
+
   it('at CONNECT: blocks by host only and reports no-mitm', () => {
     const c = connectPolicy(source, ctx);
     expect(c.checkConnect({ host: 'x.ads.example', port: 443 }, { ip: '127.0.0.1' }).block).toContain('block by rule ads');

@@ -18,13 +18,22 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization', 'proxy-authenticate',
 ]);
 
-/** Pure: a copy without hop-by-hop fields, including every field the Connection header names. */
+/**
+ * Pure: a copy without hop-by-hop fields, including every field the Connection header names. One pass over the
+ * fields, and a set of listed names only when a Connection field is there (this runs twice per exchange).
+ */
 export function stripHopByHop(headers: RawHeaders): RawHeaders {
-  const listed = new Set(headerTokens(headers, 'connection'));
-  return headers.filter(([name]) => {
-    const lower = name.toLowerCase();
-    return !HOP_BY_HOP.has(lower) && !listed.has(lower);
-  });
+  let listed: Set<string> | undefined;
+  for (const [name, value] of headers) {
+    if (name.length === 10 && name.toLowerCase() === 'connection') (listed ??= new Set()).add(value);
+  }
+  if (listed) listed = new Set(headerTokens(headers, 'connection'));
+  const out: RawHeaders = [];
+  for (const field of headers) {
+    const lower = field[0].toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && !listed?.has(lower)) out.push(field);
+  }
+  return out;
 }
 
 /**
@@ -55,6 +64,7 @@ export function appendVia(headers: RawHeaders, version: '1.0' | '1.1', pseudonym
  */
 export function forwardedStage(cfg: ForwardedConfig): Stage {
   const { enabled, pseudonym } = cfg.via;
+  const viaValue = `1.1 ${pseudonym}`;
   return {
     name: 'forwarded',
     onRequest(flow) {
@@ -65,7 +75,8 @@ export function forwardedStage(cfg: ForwardedConfig): Stage {
         return { kind: 'reply', ...errorResponse(error, flow) };
       }
       const stripped = stripHopByHop(req.headers);
-      req.headers = enabled ? appendVia(stripped, req.version, pseudonym) : stripped;
+      if (enabled) stripped.push(['Via', `${req.version} ${pseudonym}`]); // appendVia on our own fresh copy
+      req.headers = stripped;
       return CONTINUE;
     },
     onResponse(flow) {
@@ -73,7 +84,8 @@ export function forwardedStage(cfg: ForwardedConfig): Stage {
       if (!res) return;
       const stripped = stripHopByHop(res.headers);
       // The version of the hop we received the response on; undici speaks HTTP/1.1 to origins.
-      res.headers = enabled ? appendVia(stripped, '1.1', pseudonym) : stripped;
+      if (enabled) stripped.push(['Via', viaValue]);
+      res.headers = stripped;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { capturedText, type BodyCapture } from './body-capture.js';
 import type { ProxyError, ProxyErrorCode } from './errors.js';
+import type { FlowAbort } from './flow-abort.js';
 import { captureHeaders, NO_CAPTURE, redactUrl, type RecordOptions } from './record-headers.js';
 
 export type Mode = 'forward' | 'reverse' | 'l4';
@@ -86,6 +87,11 @@ export interface Flow {
   readonly mode: Mode;
   /** Aborts when the client goes away or a deadline passes. */
   readonly signal: AbortSignal;
+  /**
+   * The same abort without an AbortController, when the front door made the flow: listen through onFlowAbort and
+   * test with flowAborted (core/flow-abort.ts), which use it when present and the signal otherwise.
+   */
+  readonly abort?: FlowAbort;
   readonly client: ClientInfo;
   /** Wall-clock start (ms since epoch). */
   readonly startedAt: number;

@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
 import { errorResponse } from '../core/error-page.js';
 import type { Flow, Mode, RawHeaders } from '../core/flow.js';
+import { FlowAbort, flowAborted } from '../core/flow-abort.js';
 import { fromNodeRaw } from '../core/headers.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { clientAddress } from './client-address.js';
@@ -20,17 +21,17 @@ export interface ExchangeDeps {
 
 /** Builds the live Flow for a request; its signal aborts when the client goes away before the response is done. */
 export function createFlow(req: IncomingMessage, res: ServerResponse, url: URL, deps: ExchangeDeps, tunnel?: TunnelInfo): Flow {
-  const controller = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) controller.abort(new ProxyError('CLIENT_ABORTED', 'client closed the connection'));
-  };
-  res.once('close', onClose);
+  const abort = new FlowAbort();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort(new ProxyError('CLIENT_ABORTED', 'client closed the connection'));
+  });
   const client = tunnel ? { ...tunnel.client } : clientAddress(req.socket);
   const headers: RawHeaders = fromNodeRaw(req.rawHeaders);
   const flow: Flow = {
     id: deps.nextId(),
     mode: deps.mode ?? 'forward',
-    signal: controller.signal,
+    get signal() { return abort.signal; }, // built only when read
+    abort,
     client: tunnel?.user !== undefined ? { ...client, user: tunnel.user } : client,
     startedAt: deps.clock.now(),
     request: { method: req.method ?? 'GET', url, version: req.httpVersion === '1.0' ? '1.0' : '1.1', headers },
@@ -79,7 +80,7 @@ export async function runExchange(flow: Flow, res: ServerResponse, deps: Exchang
     deps.pipeline.complete(flow);
   } catch (err) {
     res.destroy();
-    deps.pipeline.complete(flow, flow.signal.aborted ? flow.signal.reason : new ProxyError('UPSTREAM_RESET', describe(err)));
+    deps.pipeline.complete(flow, flowAborted(flow) ? flow.signal.reason : new ProxyError('UPSTREAM_RESET', describe(err)));
   }
 }
 

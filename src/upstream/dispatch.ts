@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
 import type { Body, Flow, RawHeaders } from '../core/flow.js';
+import { flowAborted, onFlowAbort } from '../core/flow-abort.js';
 import type { UpstreamResponse } from '../core/stage.js';
 import { shouldRetryReset } from './retry.js';
 
@@ -48,7 +49,7 @@ const NO_BODY_STATUS = new Set([204, 304]);
 
 /** Sends the flow's request; retries once on the keep-alive race (retry.ts). Rejects with a ProxyError. */
 export async function exchange(flow: Flow, opts: ExchangeOptions): Promise<UpstreamResponse> {
-  if (flow.signal.aborted) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
+  if (flowAborted(flow)) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
   for (let attempts = 1; ; attempts++) {
     const result = await attempt(flow, opts);
     if (result.ok) return result.response;
@@ -56,7 +57,7 @@ export async function exchange(flow: Flow, opts: ExchangeOptions): Promise<Upstr
       method: flow.request.method, hasBody: flow.requestBody !== null,
       responseStarted: result.started, attempts, err: result.err,
     });
-    if (!retry || flow.signal.aborted) throw opts.mapError(result.err);
+    if (!retry || flowAborted(flow)) throw opts.mapError(result.err);
   }
 }
 
@@ -92,13 +93,12 @@ function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
     const onAbort = (): void => {
       if (body.abortUpstream) body.abortUpstream(aborted());
     };
-    flow.signal.addEventListener('abort', onAbort, { once: true });
-    const done = (): void => flow.signal.removeEventListener('abort', onAbort);
+    const done = onFlowAbort(flow, onAbort);
     const handler: Dispatcher.DispatchHandler = {
       onConnect(abort) {
         opts.onConnect?.(flow);
         body.abortUpstream = abort;
-        if (flow.signal.aborted) abort(aborted());
+        if (flowAborted(flow)) abort(aborted());
       },
       onHeaders(status, rawHeaders, resume, statusText) {
         if (status < 200) return true; // 1xx informational: not forwarded in this version

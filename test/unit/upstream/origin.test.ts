@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyError } from '../../../src/core/errors.js';
+import { FlowAbort } from '../../../src/core/flow-abort.js';
 import { getHeader } from '../../../src/core/headers.js';
 import { createOriginUpstream, type OriginConfig, type UpstreamDeps } from '../../../src/upstream/origin.js';
 import type { Resolver } from '../../../src/upstream/lookup.js';
@@ -109,6 +110,16 @@ describe('origin upstream over real sockets', () => {
     const controller = new AbortController();
     const pending = up.send(makeFlow({ url: `http://127.0.0.1:${origin.port}/hang`, signal: controller.signal }), ctx);
     setTimeout(() => controller.abort(), 50);
+    expect((await failure(pending)).code).toBe('CLIENT_ABORTED');
+    await up.close();
+  });
+
+  it('aborts the upstream request through the front door\'s FlowAbort (no signal built)', async () => {
+    const up = createOriginUpstream(CFG, deps());
+    const abort = new FlowAbort();
+    const flow = { ...makeFlow({ url: `http://127.0.0.1:${origin.port}/hang` }), abort };
+    const pending = up.send(flow, ctx);
+    setTimeout(() => abort.abort(new Error('client closed')), 50);
     expect((await failure(pending)).code).toBe('CLIENT_ABORTED');
     await up.close();
   });

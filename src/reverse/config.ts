@@ -47,6 +47,8 @@ const poolSchema = z.object({
     minRetryConcurrency: z.number().int().nonnegative().default(3),
     backoffBaseMs: ms.default(25),
     backoffMaxMs: ms.default(250),
+    /** Request bodies up to this size are kept so a POST/PUT can go to another backend when none was reached (0: never). */
+    replayBodyBytes: z.number().int().nonnegative().max(16 * 1024 * 1024).default(64 * 1024),
   }).strict().optional(),
   connections: z.object({
     max: positive.default(128),

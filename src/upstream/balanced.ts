@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock, Random } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
 import type { Flow } from '../core/flow.js';
+import { getHeader } from '../core/headers.js';
 import type { StageContext, Upstream, UpstreamResponse } from '../core/stage.js';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
@@ -10,6 +11,7 @@ import { exchange, upstreamHeaders } from './dispatch.js';
 import { mapUpstreamError } from './errors.js';
 import { cookieValue, hashKeyOf } from './hash-key.js';
 import { QueueTimeoutError } from './queue-timeout.js';
+import { ReplayableBody } from './replay-body.js';
 import { backoffMs, shouldRetry, type AttemptOutcome } from './retry-budget.js';
 
 /** Failures that say something about the backend (fed to passive ejection); a client abort says nothing. */
@@ -61,6 +63,7 @@ export class BalancedUpstream implements Upstream {
     const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
     const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(flow.request.headers, pool.config.stickyCookie);
     const hasBody = flow.requestBody !== null;
+    const replay = replayableBody(flow, pool.retry.replayBodyBytes);
     for (let attempt = 1; ; attempt++) {
       const now = clock.monotonic();
       pool.refresh(now);
@@ -74,6 +77,7 @@ export class BalancedUpstream implements Upstream {
       Object.assign(flow.notes, { backend: b.id, upstream: b.id, attempts: attempt, pick: notes.join('; ') });
       // A retry holds a budget slot while it is in flight; once() never throws, so the slot is always returned.
       if (attempt > 1) pool.budget.retryStarted();
+      if (replay !== undefined) flow.requestBody = replay.attempt();
       const outcome = await this.once(flow, b);
       if (attempt > 1) pool.budget.retryEnded();
       const kind: AttemptOutcome = outcome.ok ? { kind: 'status', status: outcome.res.head.status } : { kind: 'error', code: outcome.err.code };
@@ -83,7 +87,7 @@ export class BalancedUpstream implements Upstream {
       }
       if (!outcome.ok && outcome.err.code === 'CLIENT_ABORTED') throw outcome.err;
       const decision = shouldRetry({
-        method: flow.request.method, hasBody, attempts: attempt, outcome: kind, responseStarted: false,
+        method: flow.request.method, hasBody, bodyReplayable: replay?.replayable() ?? false, attempts: attempt, outcome: kind, responseStarted: false,
         budgetOk: pool.budget.allows(), alternative: pool.backends.some((x) => x.available && !tried.has(x.id)),
       }, pool.retry);
       if (!decision.retry) {
@@ -121,6 +125,14 @@ export class BalancedUpstream implements Upstream {
       return { ok: false, err: mapUpstreamError(err) };
     }
   }
+}
+
+/** A body small enough to keep (by Content-Length, or chunked and found so while read) can be replayed; else none. */
+function replayableBody(flow: Flow, limitBytes: number): ReplayableBody | undefined {
+  if (flow.requestBody === null || limitBytes <= 0) return undefined;
+  const length = Number(getHeader(flow.request.headers, 'content-length'));
+  if (Number.isFinite(length) && length > limitBytes) return undefined;
+  return new ReplayableBody(flow.requestBody, limitBytes);
 }
 
 /** Calls done once when the response body has been fully read or abandoned (or at once without a body). */

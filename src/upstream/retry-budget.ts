@@ -12,11 +12,16 @@ export interface RetryOptions {
   readonly backoffMaxMs: number;
   /** Statuses retried for idempotent, body-less requests. */
   readonly retryStatuses: readonly number[];
+  /**
+   * Request bodies up to this size are kept while they are sent, so a request with a body can go to another backend
+   * when the first could not be reached at all (0: bodies are never replayed).
+   */
+  readonly replayBodyBytes: number;
 }
 
 export const DEFAULT_RETRY: RetryOptions = {
   maxAttempts: 3, budgetPercent: 20, minRetryConcurrency: 3, backoffBaseMs: 25, backoffMaxMs: 250,
-  retryStatuses: [502, 503, 504],
+  retryStatuses: [502, 503, 504], replayBodyBytes: 64 * 1024,
 };
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -29,8 +34,10 @@ export type AttemptOutcome = { kind: 'status'; status: number } | { kind: 'error
 
 export interface RetryQuestion {
   readonly method: string;
-  /** A streamed request body cannot be replayed. */
+  /** The request has a body. */
   readonly hasBody: boolean;
+  /** ... and all of it that was read so far is kept (replay-body.ts), so it can be sent again. */
+  readonly bodyReplayable?: boolean;
   readonly attempts: number;
   readonly outcome: AttemptOutcome;
   /** Any byte of the response was sent to the client (never retried then). */
@@ -45,8 +52,10 @@ export function shouldRetry(q: RetryQuestion, opts: RetryOptions): { retry: bool
   const no = (why: string): { retry: false; why: string } => ({ retry: false, why });
   if (q.responseStarted) return no('the response had started');
   if (q.attempts >= opts.maxAttempts) return no(`${q.attempts} attempts made`);
-  if (q.hasBody) return no('the request body cannot be replayed');
   const o = q.outcome;
+  if (q.hasBody && q.bodyReplayable !== true) return no('the request body cannot be replayed');
+  // A kept body is resent only when the request never reached a backend: anything else may have had an effect.
+  if (q.hasBody && (o.kind === 'status' || !NOT_SENT.has(o.code))) return no('a request with a body is retried only when no backend was reached');
   const idempotent = IDEMPOTENT.has(q.method.toUpperCase());
   if (o.kind === 'status') {
     if (!opts.retryStatuses.includes(o.status)) return no(`status ${o.status} is final`);

@@ -11,6 +11,12 @@ import { toNodeRaw } from '../core/headers.js';
 export function writeResponse(res: ServerResponse, flow: Flow): Promise<void> {
   const head = flow.response;
   if (!head) return Promise.reject(new Error('no response to write'));
+  if (res.destroyed) {
+    // The client left before the answer was ready (e.g. it half-closed after sending): 'close' has fired already and
+    // would never fire again, so waiting for it would hang the exchange forever, its flow.end and upstream body with it.
+    discard(flow.responseBody);
+    return Promise.reject(new Error('client closed the connection'));
+  }
   res.writeHead(head.status, head.reason ?? '', toNodeRaw(head.headers));
   const body = flow.responseBody;
   if (body === null || body === undefined) {
@@ -54,6 +60,11 @@ function pipeBody(stream: Readable, res: ServerResponse, flow: Flow): Promise<vo
     res.once('close', () => settle(res.writableFinished ? undefined : new Error('client closed the connection')));
     stream.pipe(res);
   });
+}
+
+function discard(body: Flow['responseBody']): void {
+  if (body instanceof Readable) body.destroy();
+  else if (body && !(body instanceof Uint8Array)) void body[Symbol.asyncIterator]().return?.();
 }
 
 function noBody(flow: Flow): boolean {

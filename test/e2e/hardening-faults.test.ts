@@ -206,3 +206,23 @@ describe('a certificate store that cannot be used', () => {
     expect(r.err).toMatch(/cannot read .*ca\.pem/);
   });
 });
+
+describe('a client that leaves before its answer is ready', () => {
+  it('a half-close right after the request: the flow ends (499), nothing stays in flight, the upstream body is released', async () => {
+    const { rawExchange } = await import('../helpers/raw-http.js');
+    const slow = await startHttpOrigin((_req, res) => setTimeout(() => res.end('late'), 100));
+    const proxy = await startTestProxy({});
+    try {
+      for (let i = 0; i < 3; i++) await rawExchange(proxy.port, `GET ${slow.url}/left${i} HTTP/1.1\r\nHost: a\r\n\r\n`, 2000, true);
+      const flows = await waitFor(() => {
+        const f = proxy.events.filter((e): e is FlowEnd => e.type === 'flow.end' && e.flow.url.includes('/left'));
+        return f.length === 3 ? f : undefined;
+      });
+      expect(flows.map((f) => f.flow.error?.code)).toEqual(['CLIENT_ABORTED', 'CLIENT_ABORTED', 'CLIENT_ABORTED']);
+      expect(proxy.stats().inFlight).toBe(0);
+    } finally {
+      await proxy.close(100);
+      await slow.close();
+    }
+  });
+});

@@ -96,13 +96,14 @@ export interface RawExchange {
 }
 
 /** Writes hand-written bytes to host:port and collects the answer until the server closes or `waitMs` pass. */
-export async function rawExchange(port: number, bytes: string | Buffer, waitMs = 2000): Promise<RawExchange> {
+export async function rawExchange(port: number, bytes: string | Buffer, waitMs = 2000, endAfterWrite = false): Promise<RawExchange> {
   const socket = connect(port, '127.0.0.1');
   let text = '';
   socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
   socket.on('error', () => undefined);
   await once(socket, 'connect');
-  socket.write(bytes);
+  if (endAfterWrite) socket.end(bytes);
+  else socket.write(bytes);
   const closed = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), waitMs);
     socket.once('close', () => { clearTimeout(timer); resolve(true); });

@@ -63,7 +63,9 @@ export function forwardCommand(): Command {
       const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
       const log = createLogger(config.log.level, tuiFd);
       const proxy = await startForward(config, { log });
-      const observers = isClusterWorker() ? workerObservers(proxy.bus, config) : await startObservers(proxy.bus, config, {
+      const observers = isClusterWorker()
+        ? workerObservers(proxy.bus, config, { purgeCache: (plan) => proxy.purgeCache(plan) })
+        : await startObservers(proxy.bus, config, {
         mode: 'forward', version: VERSION, log, purgeCache: (plan) => proxy.purgeCache(plan),
         inFlight: () => proxy.stats().inFlight, openTunnels: () => proxy.stats().tunnels, rejections: () => proxy.rejections(),
         ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),

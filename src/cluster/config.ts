@@ -4,7 +4,7 @@ import { ConfigError } from '../config/load.js';
 
 export const MAX_WORKERS = 64;
 
-const restartDefaults = { restartBaseMs: 100, restartMaxMs: 5_000, maxRestarts: 10, restartWindowMs: 60_000 };
+const restartDefaults = { restartBaseMs: 100, restartMaxMs: 5_000, maxRestarts: 10, restartWindowMs: 60_000, ipcTimeoutMs: 10_000 };
 
 /**
  * `cluster:` in forward and reverse configurations (`--workers N|auto`): worker processes sharing the listen socket
@@ -18,6 +18,8 @@ export const clusterSchema = z.object({
   restartMaxMs: z.number().int().positive().default(restartDefaults.restartMaxMs),
   maxRestarts: z.number().int().nonnegative().default(restartDefaults.maxRestarts),
   restartWindowMs: z.number().int().positive().default(restartDefaults.restartWindowMs),
+  /** How long the primary waits for every worker's answer to a request it fans out (the admin purge call). */
+  ipcTimeoutMs: z.number().int().positive().default(restartDefaults.ipcTimeoutMs),
 }).strict().default({ workers: 1, ...restartDefaults });
 
 export type ClusterConfig = z.output<typeof clusterSchema>;

@@ -1,9 +1,21 @@
+import type { PurgePlan } from '../cache/purge.js';
 import type { ProxyEvent } from '../core/events.js';
 
 /** Worker → primary messages (node:cluster IPC, JSON-serialized). */
 export type WorkerMessage =
   | { portico: 'ready'; url: string }
-  | { portico: 'event'; event: ProxyEvent };
+  | { portico: 'event'; event: ProxyEvent }
+  | { portico: 'purged'; id: number; count: number; error?: string };
+
+/** Primary → worker: purge this plan from your cache store (the admin endpoint's POST /cache/purge). */
+export interface PurgeRequest { portico: 'purge'; id: number; plan: PurgePlan }
+
+export function asPurgeRequest(msg: unknown): PurgeRequest | undefined {
+  if (!isObject(msg) || msg.portico !== 'purge' || typeof msg.id !== 'number' || !isObject(msg.plan)) return undefined;
+  const plan = msg.plan;
+  if (!Array.isArray(plan.keys) || !Array.isArray(plan.scopes) || typeof plan.what !== 'string') return undefined;
+  return { portico: 'purge', id: msg.id, plan: plan as unknown as PurgePlan };
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
@@ -13,6 +25,9 @@ export function asWorkerMessage(msg: unknown): WorkerMessage | undefined {
   if (msg.portico === 'ready' && typeof msg.url === 'string') return { portico: 'ready', url: msg.url };
   if (msg.portico === 'event' && isObject(msg.event) && typeof msg.event.type === 'string') {
     return { portico: 'event', event: msg.event as ProxyEvent };
+  }
+  if (msg.portico === 'purged' && typeof msg.id === 'number' && typeof msg.count === 'number') {
+    return { portico: 'purged', id: msg.id, count: msg.count, ...(typeof msg.error === 'string' ? { error: msg.error } : {}) };
   }
   return undefined;
 }

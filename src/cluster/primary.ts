@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import type { PurgePlan } from '../cache/purge.js';
 import { ConfigError } from '../config/load.js';
 import type { AdminConfig, LogConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -7,16 +8,19 @@ import { createEventBus } from '../core/events.js';
 import { flushLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { asWorkerMessage } from './ipc.js';
+import { PurgeFanOut } from './purge.js';
 import { decideRestart, type RestartOptions } from './restart-policy.js';
 
 export interface PrimaryOptions {
   readonly mode: string;
   readonly workers: number;
-  readonly restart: RestartOptions;
+  readonly restart: RestartOptions & { readonly ipcTimeoutMs: number };
   readonly config: { log: LogConfig; admin: AdminConfig; shutdown: { graceMs: number } };
   readonly version: string;
   readonly log: Logger;
   readonly clock?: Clock;
+  /** The mode has an HTTP cache: the admin purge call is sent to every worker (each may hold its own memory store). */
+  readonly cache?: { store: string };
 }
 
 /** Time a worker gets beyond the shutdown grace to exit on its own before it is killed. */
@@ -32,12 +36,18 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
   const { log } = o;
   const clock = o.clock ?? systemClock;
   const bus = createEventBus((err) => log.error({ err }, 'event subscriber failed'));
-  const observers = await startObservers(bus, o.config, { mode: o.mode, version: o.version, log });
+  const purges = new PurgeFanOut(o.restart.ipcTimeoutMs);
+  const hasCache = o.cache !== undefined && o.cache.store !== 'off';
+  if (o.cache?.store === 'memory') log.warn({ workers: o.workers }, 'each worker has its own memory cache; use a Redis store (cache.store) to share one');
+  const observers = await startObservers(bus, o.config, {
+    mode: o.mode, version: o.version, log, ...(hasCache ? { purgeCache: (plan: PurgePlan) => purges.run(plan, liveWorkers()) } : {}),
+  });
   const restarts: number[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
   cluster.on('message', (worker: Worker, raw: unknown) => {
     const msg = asWorkerMessage(raw);
+    if (msg?.portico === 'purged') return purges.answer(worker, msg.id, msg.count, msg.error);
     if (msg?.portico !== 'event') return;
     if (msg.event.type === 'flow.end' && worker.process.pid !== undefined) msg.event.flow.notes.worker = worker.process.pid;
     bus.emit(msg.event);

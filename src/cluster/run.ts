@@ -10,6 +10,8 @@ export interface ClusteredModeConfig {
   readonly log: LogConfig;
   readonly admin: AdminConfig;
   readonly shutdown: { graceMs: number };
+  /** Forward mode's cache: the primary fans the admin purge call out to the workers. */
+  readonly cache?: { store: string };
 }
 
 /**
@@ -22,6 +24,6 @@ export async function runClusterPrimaryIfAsked(mode: string, config: ClusteredMo
   if (workers <= 1 || cluster.isWorker) return false;
   if (o.tui) throw new ConfigError('--tui runs in one process; with --workers use --admin HOST:PORT and `portico tui --connect URL`');
   const log = createLogger(config.log.level);
-  await runPrimary({ mode, workers, restart: config.cluster, config, version: o.version, log });
+  await runPrimary({ mode, workers, restart: config.cluster, config, version: o.version, log, ...(config.cache ? { cache: config.cache } : {}) });
   return true;
 }

@@ -1,8 +1,9 @@
 import cluster from 'node:cluster';
+import type { PurgePlan } from '../cache/purge.js';
 import type { AdminConfig, LogConfig } from '../config/schema.js';
 import type { EventBus } from '../core/events.js';
 import type { Observers } from '../observe/observers.js';
-import type { WorkerMessage } from './ipc.js';
+import { asPurgeRequest, type WorkerMessage } from './ipc.js';
 
 /** True inside a worker process started by the cluster primary. */
 export const isClusterWorker = (): boolean => cluster.isWorker;
@@ -17,12 +18,27 @@ function send(msg: WorkerMessage): boolean {
  * A worker's observers: none of its own (the primary owns the access log and the admin endpoint); its events go to the
  * primary over IPC, and only when the primary has something that reads them, so an unobserved worker's bus stays idle.
  */
-export function workerObservers(bus: EventBus, config: { log: LogConfig; admin: AdminConfig }): Observers {
+export function workerObservers(
+  bus: EventBus, config: { log: LogConfig; admin: AdminConfig }, providers: { purgeCache?(plan: PurgePlan): Promise<number> } = {},
+): Observers {
   const wanted = VERBOSE.has(config.log.level) || config.admin.listen !== undefined;
   const sub = wanted ? bus.subscribe((event) => { send({ portico: 'event', event }); }) : undefined;
+  const onMessage = (raw: unknown): void => {
+    const req = asPurgeRequest(raw);
+    if (!req) return;
+    const purge = providers.purgeCache ?? (() => Promise.resolve(0));
+    purge(req.plan).then(
+      (count) => send({ portico: 'purged', id: req.id, count }),
+      (err: unknown) => send({ portico: 'purged', id: req.id, count: 0, error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
+  process.on('message', onMessage);
   return {
     accessLog: undefined, admin: undefined, ring: undefined, metrics: undefined,
-    close: async () => { sub?.close(); },
+    close: async () => {
+      sub?.close();
+      process.off('message', onMessage);
+    },
   };
 }
 

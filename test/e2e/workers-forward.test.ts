@@ -37,7 +37,7 @@ const workersOf = (fs: FlowRecord[], path: string): Set<number> =>
 beforeAll(async () => {
   backend = await startDemoBackend({ id: 'origin', host: '127.0.0.1', port: 0 });
   proc = spawn(process.execPath, [MAIN, 'forward', '--listen', '127.0.0.1:0', '--workers', '2', '--admin', '127.0.0.1:0',
-    '--allow-target', '127.0.0.0/8', '--no-cache', '--rules', join(import.meta.dirname, 'no-such-rules')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--allow-target', '127.0.0.0/8', '--rules', join(import.meta.dirname, 'no-such-rules')], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
   await waitFor(() => /^portico admin on /m.test(out) || undefined, 20_000);
@@ -59,6 +59,19 @@ describe('forward --workers 2', () => {
     expect(statuses.every((s) => s === 200)).toBe(true);
     const seen = await waitForWorkers('/spread', 2);
     expect([...seen].sort()).toEqual([...pids].sort());
+  });
+
+  it('the admin purge call reaches every worker\'s own memory cache', async () => {
+    for (let i = 0; i < 10; i++) expect(await get('/cacheable?max-age=300')).toBe(200);
+    const fs = await flows();
+    const storing = new Set(fs.filter((f) => f.url.endsWith('/cacheable?max-age=300') && f.notes.cache === 'miss').map((f) => f.notes.worker));
+    expect(storing.size).toBeGreaterThanOrEqual(1);
+    const res = await fetch(`${admin}/cache/purge`, { method: 'POST', body: JSON.stringify({ all: true }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { purged: number }).purged).toBe(storing.size);
+    const before = backend.served();
+    expect(await get('/cacheable?max-age=300')).toBe(200);
+    expect(backend.served()).toBe(before + 1);
   });
 
   it('a worker killed by pid: requests keep succeeding, and a new worker takes its place', async () => {

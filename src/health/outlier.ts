@@ -12,6 +12,12 @@ export interface HealthOptions {
   readonly baseEjectionMs: number;
   /** Cap of one ejection (Envoy `max_ejection_time`, 300 s). */
   readonly maxEjectionMs: number;
+  /**
+   * The ejection count decays: each full period a backend spends up and not ejected takes one off, so a backend that
+   * misbehaved long ago starts again at the base time (Envoy decrements its multiplier every `interval`, 10 s, the host
+   * stays healthy). 0 = never decays.
+   */
+  readonly ejectionDecayMs: number;
   /** At most this share of a pool is ejected at once, but always at least one host (Envoy, 10%). */
   readonly maxEjectionPercent: number;
   /** Below this share of healthy backends the pool balances over all of them (Envoy panic threshold, 50%; 0 = off). */
@@ -21,7 +27,7 @@ export interface HealthOptions {
 }
 
 export const DEFAULT_HEALTH: HealthOptions = {
-  rise: 2, fall: 3, consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000,
+  rise: 2, fall: 3, consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, ejectionDecayMs: 10_000,
   maxEjectionPercent: 10, panicThresholdPercent: 50, startUp: true,
 };
 
@@ -38,6 +44,8 @@ interface HostState {
   consecutive: number;
   ejections: number;
   ejectedUntil: number | undefined;
+  /** Since when the ejection count has been decaying (up and not ejected with ejections > 0); undefined = paused. */
+  decayFrom: number | undefined;
   /** When the backend last became available (for slow start); undefined = since the start. */
   availableSince: number | undefined;
   /** The reason of its last transition, for error pages and `route test`. */
@@ -65,7 +73,7 @@ export class PoolHealth {
     for (const id of ids) {
       if (this.hosts.has(id)) continue;
       this.hosts.set(id, {
-        up: this.opts.startUp, passes: 0, fails: 0, consecutive: 0, ejections: 0, ejectedUntil: undefined,
+        up: this.opts.startUp, passes: 0, fails: 0, consecutive: 0, ejections: 0, ejectedUntil: undefined, decayFrom: undefined,
         availableSince: undefined, reason: this.opts.startUp ? 'not checked yet' : 'waiting for its first checks',
       });
     }
@@ -105,6 +113,8 @@ export class PoolHealth {
       h.passes = 0;
       h.fails++;
       if (!h.up || h.fails < this.opts.fall) return NONE;
+      this.decay(h, now);
+      h.decayFrom = undefined;
       h.up = false;
       return this.note([{ backend: id, state: 'down', reason: `${h.fails} consecutive failed checks${why}` }]);
     }
@@ -114,12 +124,13 @@ export class PoolHealth {
     if (h.ejectedUntil !== undefined) {
       h.ejectedUntil = undefined;
       h.consecutive = 0;
-      if (h.up) h.availableSince = now;
+      if (h.up) { h.availableSince = now; h.decayFrom = now; }
       out.push({ backend: id, state: 'up', reason: `ejection ended by a passing active check${why}` });
     }
     if (!h.up && h.passes >= this.opts.rise) {
       h.up = true;
       h.availableSince = now;
+      if (h.ejectedUntil === undefined) h.decayFrom = now;
       out.push({ backend: id, state: 'up', reason: `${h.passes} consecutive passing checks${why}` });
     }
     return this.note(out);
@@ -133,6 +144,8 @@ export class PoolHealth {
     h.consecutive++;
     const limit = this.opts.consecutiveFailures;
     if (limit <= 0 || h.consecutive < limit || h.ejectedUntil !== undefined || !this.mayEject(now)) return NONE;
+    this.decay(h, now);
+    h.decayFrom = undefined;
     h.ejections++;
     h.consecutive = 0;
     const ms = Math.min(this.opts.baseEjectionMs * h.ejections, this.opts.maxEjectionMs);
@@ -149,7 +162,7 @@ export class PoolHealth {
     for (const [id, h] of this.hosts) {
       if (h.ejectedUntil === undefined || h.ejectedUntil > now) continue;
       h.ejectedUntil = undefined;
-      if (h.up) h.availableSince = now;
+      if (h.up) { h.availableSince = now; h.decayFrom = now; }
       (out ??= []).push({ backend: id, state: h.up ? 'up' : 'down', reason: 'ejection time elapsed' });
     }
     return out === undefined ? NONE : this.note(out);
@@ -160,6 +173,24 @@ export class PoolHealth {
     if (h === undefined) return undefined;
     if (h.ejectedUntil !== undefined && h.ejectedUntil > now) return 'ejected';
     return h.up ? 'up' : 'down';
+  }
+
+  /** Ejections that count toward the next ejection's time, after decay up to `now`. */
+  ejections(id: string, now: number): number {
+    const h = this.hosts.get(id);
+    if (h === undefined) return 0;
+    this.decay(h, now);
+    return h.ejections;
+  }
+
+  /** Takes one ejection off per full decay period spent up and not ejected since `decayFrom` (pure arithmetic on now). */
+  private decay(h: HostState, now: number): void {
+    const period = this.opts.ejectionDecayMs;
+    if (period <= 0 || h.ejections === 0 || h.decayFrom === undefined || h.ejectedUntil !== undefined || !h.up) return;
+    const steps = Math.floor((now - h.decayFrom) / period);
+    if (steps <= 0) return;
+    h.ejections = Math.max(0, h.ejections - steps);
+    h.decayFrom = h.ejections === 0 ? undefined : h.decayFrom + steps * period;
   }
 
   healthy(id: string, now: number): boolean {

@@ -38,6 +38,8 @@ const poolSchema = z.object({
     consecutiveFailures: z.number().int().nonnegative().default(5),
     baseEjectionMs: ms.default(30_000),
     maxEjectionMs: ms.default(300_000),
+    /** Each period a backend spends up and not ejected takes one off its ejection count (Envoy's interval; 0: never). */
+    ejectionDecayMs: ms.default(10_000),
     maxEjectionPercent: z.number().min(0).max(100).default(10),
     panicThresholdPercent: z.number().min(0).max(100).default(50),
   }).strict().optional(),

@@ -123,3 +123,49 @@ describe('panic threshold and all down', () => {
     expect(pool.availableSince('a')).toBe(8_000);
   });
 });
+
+describe('ejection count decay (Envoy: the multiplier drops each interval the host stays healthy)', () => {
+  const ten = Array.from({ length: 10 }, (_, i) => `b${i + 1}`);
+  const eject = (at: number): Step[] => fails('b1', 5, at);
+  /** Ejects b1 at `at`, ends the ejection with a tick at `end`, and returns the pool for more steps. */
+  const ejectionMs = (pool: PoolHealth, at: number): number => {
+    for (let i = 0; i < 5; i++) pool.passiveResult('b1', true, at);
+    let ms = 0;
+    while (pool.state('b1', at + ms) === 'ejected') ms += 1_000;
+    return ms;
+  };
+
+  it('grows with consecutive ejections and shrinks again after healthy time, one step per decay period', () => {
+    const pool = new PoolHealth(ten, DEFAULT_HEALTH);
+    expect(ejectionMs(pool, 0)).toBe(30_000); // #1
+    pool.tick(30_000);
+    expect(ejectionMs(pool, 30_000)).toBe(60_000); // #2 right after: no healthy time in between
+    pool.tick(90_000);
+    expect(pool.ejections('b1', 90_000)).toBe(2);
+    expect(pool.ejections('b1', 99_999)).toBe(2);
+    expect(pool.ejections('b1', 100_000)).toBe(1); // one decay period (10 s) up and not ejected
+    expect(ejectionMs(pool, 105_000)).toBe(60_000); // 1 left + this one = #2 again, not #3
+    pool.tick(165_000);
+    expect(pool.ejections('b1', 165_000 + 20_000)).toBe(0);
+    expect(ejectionMs(pool, 185_000)).toBe(30_000); // back to the base time
+  });
+
+  it('does not decay while ejected or down by active checks, and not at all with ejectionDecayMs 0', () => {
+    const { pool } = run(ten, [...eject(0), { at: 30_000, tick: true }, ...checks('b1', [false, false, false], 30_000, 1)]);
+    expect(pool.state('b1', 30_002)).toBe('down');
+    expect(pool.ejections('b1', 500_000)).toBe(1); // down the whole time: nothing decays
+    const frozen = run(ten, [...eject(0), { at: 30_000, tick: true }], { ...DEFAULT_HEALTH, ejectionDecayMs: 0 }).pool;
+    expect(frozen.ejections('b1', 10_000_000)).toBe(1);
+    const during = run(ten, eject(0)).pool;
+    expect(during.ejections('b1', 29_999)).toBe(1); // still ejected
+  });
+
+  it('a backend taken down and brought back by checks starts decaying when it is up again', () => {
+    const steps: Step[] = [...eject(0), { at: 30_000, tick: true }, ...checks('b1', [false, false, false], 31_000, 1)];
+    const { pool } = run(ten, steps);
+    pool.activeResult('b1', true, 100_000);
+    pool.activeResult('b1', true, 101_000); // up again at 101 s
+    expect(pool.ejections('b1', 110_999)).toBe(1);
+    expect(pool.ejections('b1', 111_000)).toBe(0);
+  });
+});

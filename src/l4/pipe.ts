@@ -28,7 +28,9 @@ function forward(src: Socket, dst: Socket, windowMs: number): void {
     src.on('data', (chunk: Buffer) => { if (!dst.write(chunk)) src.pause(); });
   }
   dst.on('drain', () => src.resume());
-  src.once('end', () => dst.end());
+  // A preface reader may have consumed every byte and the FIN already ('end' then fired before this listener).
+  if (src.readableEnded) dst.end();
+  else src.once('end', () => dst.end());
 }
 
 /**

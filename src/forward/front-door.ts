@@ -61,6 +61,11 @@ export class FrontDoor {
     // node would answer requests beyond maxHeadersCount with the extra fields silently dropped: let one more in, refuse it.
     server.maxHeadersCount = this.limits.maxHeaderCount + 1;
     server.on('connection', (socket: Socket) => this.onConnection(socket));
+    this.answerParseErrors(server);
+  }
+
+  /** Only the parse-error answers (400/408/431, counted): for the servers behind intercepted tunnels. */
+  answerParseErrors(server: Server): void {
     server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string }, socket: Socket) => this.onClientError(err, socket));
   }
 

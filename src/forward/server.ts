@@ -65,8 +65,8 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
     tls: { rejectUnauthorized: !config.upstream.insecure, secureContext: upstreamSecureContext(config.upstream.ca) },
     viaToken: config.via.enabled ? config.via.pseudonym : undefined,
   });
-  const tlsServer = internalServer(options, onUpgrade);
-  const plainServer = internalServer(options, onUpgrade);
+  const tlsServer = internalServer(options, onUpgrade, door);
+  const plainServer = internalServer(options, onUpgrade, door);
   const mitm = await buildInterception(config, { log, clock, bus, tlsServer, plainServer, tunnels: interceptedTunnels });
   const server = createServer(options);
   door.attach(server);
@@ -116,9 +116,11 @@ function tunnelDialer(config: ForwardConfig, guard: TargetGuard): TunnelDialer {
 }
 
 /** Never listens: fed with decrypted (or plain) tunnel connections by forward/mitm.ts. */
-function internalServer(options: ServerOptions, onUpgrade: ReturnType<typeof createUpgradeHandler>): Server {
+function internalServer(options: ServerOptions, onUpgrade: ReturnType<typeof createUpgradeHandler>, door: FrontDoor): Server {
   const server = createServer(options);
-  server.on('upgrade', onUpgrade);
-  server.on('clientError', (_err, socket: Socket) => socket.destroy());
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (!door.screenRaw(req, socket)) onUpgrade(req, socket, head);
+  });
+  door.answerParseErrors(server);
   return server;
 }

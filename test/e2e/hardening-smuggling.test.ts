@@ -174,3 +174,37 @@ describe.each(doors)('%s front door', (_mode, start, target) => {
     expect(backend.requests).toEqual([]);
   });
 });
+
+describe('inside an intercepted (MITM) tunnel', () => {
+  it('CL.TE is answered 400 and counted there too, and nothing reaches the origin', async () => {
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { connect: tlsConnect } = await import('node:tls');
+    const { makeTestPki } = await import('../helpers/test-pki.js');
+    const { startHttpsOrigin } = await import('../helpers/origin.js');
+    const { openTunnel } = await import('../helpers/tunnel.js');
+    const pki = await makeTestPki();
+    const secure = await startHttpsOrigin(pki);
+    const certs = await mkdtemp(join(tmpdir(), 'portico-smuggle-mitm-'));
+    const proxy = await startTestProxy({ certs, mitm: true, connectPorts: [secure.port], upstream: { ca: pki.caFile } });
+    try {
+      const t = await openTunnel(proxy.port, `localhost:${secure.port}`);
+      expect(t.status).toBe(200);
+      const tls = tlsConnect({ socket: t.socket, servername: 'localhost', ca: await readFile(join(certs, 'ca.pem'), 'utf8') });
+      await new Promise((res, rej) => { tls.once('secureConnect', res); tls.once('error', rej); });
+      let text = '';
+      tls.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+      const closed = new Promise((res) => tls.once('close', res));
+      tls.on('error', () => undefined);
+      tls.write(`POST /a HTTP/1.1\r\nHost: localhost:${secure.port}\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await closed;
+      expect(text).toMatch(/^HTTP\/1\.1 400 /);
+      expect(proxy.rejections().get('content-length-and-transfer-encoding')).toBe(1);
+      expect(secure.seen).toEqual([]);
+    } finally {
+      await proxy.close(100);
+      await secure.close();
+    }
+  });
+});

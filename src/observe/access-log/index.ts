@@ -1,4 +1,5 @@
 import type { EventBus, Subscription } from '../../core/events.js';
+import { LineBatch } from './batch.js';
 import { openSink, type LineSink, type RotateOptions, type SinkFailure } from './destinations.js';
 import { formatter } from './format.js';
 import type { LogFormat } from './types.js';
@@ -19,6 +20,7 @@ export interface AccessLog {
 /**
  * The access log: a bus subscriber that formats each flow.end / tunnel.end once and writes the line to every
  * destination. Formatting happens here, off the data path; a slow disk makes the bus drop (and count), never wait.
+ * The lines of one event-loop turn go to each destination as one write (batch.ts).
  */
 export async function startAccessLog(
   bus: EventBus, config: AccessLogConfig, opts: { stdoutFd?: number; now?: () => number; onSinkFailure?: SinkFailure } = {},
@@ -28,19 +30,22 @@ export async function startAccessLog(
   for (const target of new Set(config.accessLog)) sinks.push(await openSink(target, config.rotate, opts.stdoutFd, opts.onSinkFailure));
   const format = formatter(config.format);
   const now = opts.now ?? Date.now;
+  const batch = new LineBatch((data) => {
+    for (const sink of sinks) sink.write(data);
+  });
   const subscription = bus.subscribe((event) => {
     const line = format(event, now());
-    if (line === undefined) return;
-    const data = `${line}\n`;
-    for (const sink of sinks) sink.write(data);
+    if (line !== undefined) batch.add(line);
   });
   return {
     subscription,
     flush: async () => {
+      batch.flush();
       await Promise.all(sinks.map((s) => s.flush()));
     },
     close: async () => {
       subscription.close();
+      batch.flush();
       await Promise.all(sinks.map((s) => s.close()));
     },
   };

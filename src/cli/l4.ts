@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { parseWorkersFlag } from '../cluster/config.js';
+import { runClusterPrimaryIfAsked } from '../cluster/run.js';
+import { isClusterWorker, reportReady, workerObservers } from '../cluster/worker.js';
 import { ConfigError, mergeConfig, readConfigFile, validateConfig, type PlainObject } from '../config/load.js';
 import { BALANCE_HELP } from '../balance/spec.js';
 import { l4ConfigSchema, type L4Config } from '../l4/config.js';
@@ -30,6 +33,7 @@ export interface L4Flags {
   logFormat?: string;
   accessLog?: string;
   shutdownGrace?: string;
+  workers?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -62,6 +66,7 @@ export function l4FlagsToConfig(f: L4Flags): PlainObject {
   const admin = definedOnly({ listen: f.admin, token: f.adminToken });
   if (Object.keys(admin).length > 0) out.admin = admin;
   if (f.shutdownGrace !== undefined) out.shutdown = { graceMs: Number(f.shutdownGrace) };
+  if (f.workers !== undefined) out.cluster = { workers: parseWorkersFlag(f.workers) };
   return out;
 }
 
@@ -92,13 +97,15 @@ export function l4Command(): Command {
     .option('--log-format <format>', 'access-log lines: json (default) | squid | combined')
     .option('--access-log <dest>', 'access-log destinations: - (stdout) or files, comma-separated')
     .option('--shutdown-grace <ms>', 'time established connections get on SIGTERM (default 10000)')
+    .option('--workers <n|auto>', 'worker processes sharing the listeners (default 1; auto = one per core)')
     .action(async (flags: L4Flags) => {
       const config = loadL4Config(flags);
+      if (await runClusterPrimaryIfAsked('l4', config, { version: VERSION })) return;
       const log = createLogger(config.log.level);
       const lb = await startL4(config, { log });
       let observers;
       try {
-        observers = await startObservers(lb.bus, config, {
+        observers = isClusterWorker() ? workerObservers(lb.bus, config) : await startObservers(lb.bus, config, {
           mode: 'l4', version: VERSION, log, inFlight: () => lb.active(), upstreams: () => lb.snapshot(),
         });
       } catch (err) {
@@ -121,7 +128,8 @@ export function l4Command(): Command {
           }
         })();
       });
-      for (const url of lb.urls()) process.stdout.write(`portico l4 listening on ${url}\n`);
+      if (isClusterWorker()) reportReady(lb.urls()); // the primary prints the ready lines once every worker listens
+      else for (const url of lb.urls()) process.stdout.write(`portico l4 listening on ${url}\n`);
       if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       const o = observers;
       await runUntilSignal(log, async () => {

@@ -52,7 +52,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     if (msg.event.type === 'flow.end' && worker.process.pid !== undefined) msg.event.flow.notes.worker = worker.process.pid;
     bus.emit(msg.event);
   });
-  const url = await startWorkers(o.workers, log).catch(async (err: unknown) => {
+  const urls = await startWorkers(o.workers, log).catch(async (err: unknown) => {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
     await observers.close();
@@ -89,10 +89,10 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
   process.on('SIGINT', () => void stop(0));
   process.on('SIGHUP', () => { for (const w of liveWorkers()) w.process.kill('SIGHUP'); });
-  process.stdout.write(`portico ${o.mode} listening on ${url}\n`);
+  for (const url of urls) process.stdout.write(`portico ${o.mode} listening on ${url}\n`);
   process.stdout.write(`portico workers: ${o.workers} (pids ${liveWorkers().map((w) => w.process.pid).join(', ')})\n`);
   if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
-  if (o.config.log.level !== 'silent') log.info({ workers: o.workers, url }, 'cluster started');
+  log.info({ workers: o.workers, urls }, 'cluster started');
 }
 
 function liveWorkers(): Worker[] {
@@ -100,14 +100,14 @@ function liveWorkers(): Worker[] {
 }
 
 /** Forks n workers and waits for each one's ready message; a worker that exits first fails the start (its exit code). */
-function startWorkers(n: number, log: Logger): Promise<string> {
+function startWorkers(n: number, log: Logger): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const ready = new Set<number>();
-    let url = '';
+    let urls: string[] = [];
     const onMessage = (worker: Worker, raw: unknown): void => {
       const msg = asWorkerMessage(raw);
       if (msg?.portico !== 'ready') return;
-      url = msg.url;
+      urls = msg.urls;
       ready.add(worker.id);
       if (ready.size === n) done();
     };
@@ -121,7 +121,7 @@ function startWorkers(n: number, log: Logger): Promise<string> {
       cluster.off('message', onMessage);
       cluster.off('exit', onExit);
       if (err) reject(err);
-      else resolve(url);
+      else resolve(urls);
     };
     cluster.on('message', onMessage);
     cluster.on('exit', onExit);

@@ -42,7 +42,7 @@ export function workerObservers(
   };
 }
 
-/** Tells the primary this worker listens (the primary prints the ready line once every worker does). */
-export function reportReady(url: string): void {
-  send({ portico: 'ready', url });
+/** Tells the primary this worker listens (the primary prints the ready lines once every worker does). */
+export function reportReady(urls: string | readonly string[]): void {
+  send({ portico: 'ready', urls: typeof urls === 'string' ? [urls] : [...urls] });
 }

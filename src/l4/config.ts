@@ -2,6 +2,7 @@ import { BlockList } from 'node:net';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { parseBalance } from '../balance/spec.js';
+import { clusterSchema } from '../cluster/config.js';
 import { adminSchema, listenSchema, logSchema } from '../config/schema.js';
 import { parseAddress } from '../upstream/backend.js';
 
@@ -113,6 +114,8 @@ export const l4ConfigSchema = z.object({
   listeners: z.array(listenerSchema).min(1),
   pools: z.record(name, poolSchema).refine((p) => Object.keys(p).length > 0, 'at least one pool'),
   shutdown: z.object({ graceMs: ms.default(10_000) }).strict().default(DEFAULT_SHUTDOWN),
+  /** `--workers N|auto`: worker processes sharing the listeners (src/cluster/); health, stick tables and UDP sessions are per worker. */
+  cluster: clusterSchema,
   log: logSchema,
   admin: adminSchema,
 }).strict().superRefine((cfg, ctx) => {

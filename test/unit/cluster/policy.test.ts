@@ -38,9 +38,9 @@ describe('--workers', () => {
 
 describe('worker messages', () => {
   it('narrows ours and ignores anything else', () => {
-    expect(asWorkerMessage({ portico: 'ready', url: 'http://x' })).toEqual({ portico: 'ready', url: 'http://x' });
+    expect(asWorkerMessage({ portico: 'ready', urls: ['http://x'] })).toEqual({ portico: 'ready', urls: ['http://x'] });
     expect(asWorkerMessage({ portico: 'event', event: { type: 'config.reload', ok: true } })?.portico).toBe('event');
-    for (const m of [null, 'ready', { portico: 'ready' }, { portico: 'event', event: {} }, { cmd: 'NODE_CLUSTER' }]) {
+    for (const m of [null, 'ready', { portico: 'ready' }, { portico: 'ready', urls: [1] }, { portico: 'event', event: {} }, { cmd: 'NODE_CLUSTER' }]) {
       expect(asWorkerMessage(m)).toBeUndefined();
     }
   });

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Portico's forward proxy vs a direct baseline, on 127.0.0.1 only.
  *   BENCH_QUICK=1                          ~1 minute smoke run (1 round of 3 s, 50 new hosts)
- *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers    pick scenarios (default: all)
+ *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers,logging    pick scenarios (default: all)
  * Prints Markdown tables on stdout (progress on stderr) and writes test/bench/results/<date>.json.
  * Speed targets live here, never in timed unit tests.
  */
@@ -59,6 +59,10 @@ async function main(): Promise<number> {
       await attempt('cache', () => runScript(ctx, 'cache hits', 'cache.bench.ts', (quick) => (quick ? ['--duration', '2', '--rounds', '1'] : [])));
     }
     if (options.only.has('workers')) await attempt('workers', () => runWorkers(ctx));
+    if (options.only.has('logging')) {
+      await attempt('logging', () => runScript(ctx, 'logging cost (issue 5: < 10% with JSON to a file)', 'logging.bench.ts',
+        (quick) => (quick ? ['--duration', '2', '--rounds', '1'] : ['--duration', '5', '--rounds', '5'])));
+    }
   } finally {
     await stopAll();
     await rm(tmp, { recursive: true, force: true });

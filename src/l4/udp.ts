@@ -20,7 +20,12 @@ interface Session extends Timed {
   bytesIn: number;
   bytesOut: number;
   error: ProxyError | undefined;
+  /** Datagrams that arrived before the backend socket was connected (bounded; more are dropped, as UDP may). */
+  pending: Buffer[] | undefined;
 }
+
+/** Datagrams held per session while its backend socket connects. */
+const MAX_PENDING = 64;
 
 /**
  * A UDP listener: one session per client `ip:port`, each with its own connected socket to the backend picked for
@@ -83,7 +88,8 @@ export class UdpListener {
     }
     s.lastSeen = now;
     s.bytesIn += msg.length;
-    s.upstream.send(msg);
+    if (s.pending === undefined) s.upstream.send(msg);
+    else if (s.pending.length < MAX_PENDING) s.pending.push(msg);
   }
 
   private open(key: string, rinfo: dgram.RemoteInfo, now: number): Session | undefined {
@@ -96,7 +102,7 @@ export class UdpListener {
     const upstream = dgram.createSocket({ type: isIPv6(b.host) ? 'udp6' : 'udp4' });
     const s: Session = {
       id: this.deps.nextId(), client: { ip, port: rinfo.port }, pool, backend: b, upstream, start: now,
-      startedAt: this.deps.clock.now(), lastSeen: now, bytesIn: 0, bytesOut: 0, error: undefined,
+      startedAt: this.deps.clock.now(), lastSeen: now, bytesIn: 0, bytesOut: 0, error: undefined, pending: [],
     };
     if (!this.table.add(key, s)) { upstream.close(); this.refused++; return undefined; }
     upstream.on('message', (reply) => {
@@ -111,7 +117,11 @@ export class UdpListener {
       this.table.delete(key);
       this.end(s, 'backend error');
     });
-    upstream.connect(b.port, b.host);
+    upstream.connect(b.port, b.host, () => {
+      const queued = s.pending ?? [];
+      s.pending = undefined;
+      for (const m of queued) upstream.send(m);
+    });
     pool.connected(b, ip, now);
     return s;
   }

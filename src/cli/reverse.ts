@@ -1,4 +1,3 @@
-import { watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { parseWorkersFlag } from '../cluster/config.js';
@@ -9,9 +8,11 @@ import { systemClock } from '../core/clock.js';
 import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { reverseConfigSchema, type ReverseConfig } from '../reverse/config.js';
+import { watchConfigFile } from '../reverse/config-watch.js';
 import { startReverse } from '../reverse/server.js';
 import { connectionFlags } from './forward-options.js';
 import { runUntilSignal } from './signals.js';
+import { assertTerminal, openTuiLog, runForwardTui, TUI_LOG_FILE } from './tui.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -28,6 +29,7 @@ export interface ReverseFlags {
   workers?: string;
   maxConnections?: string;
   maxConnectionsPerClient?: string;
+  tui?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -76,14 +78,19 @@ export function reverseCommand(): Command {
     .option('--max-connections <n>', 'open client connections in total; beyond: 503 and close (default 10000)')
     .option('--max-connections-per-client <n>', 'open connections per client address; beyond: 503 and close (default 512)')
     .option('--workers <n|auto>', 'worker processes sharing the listen socket (default 1; auto = one per core)')
+    .option('--tui', `show live flows and backends in a terminal UI; logs then go to ./${TUI_LOG_FILE}`)
     .action(async (flags: ReverseFlags) => {
       const config = loadReverseConfig(flags);
+      if (flags.tui && config.cluster.workers !== 1) throw new Error('--tui runs in one process: use it without --workers (or attach with portico tui --connect)');
       if (await runClusterPrimaryIfAsked('reverse', config, { version: VERSION })) return;
-      const log = createLogger(config.log.level);
+      if (flags.tui) assertTerminal();
+      const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
+      const log = createLogger(config.log.level, tuiFd);
       const proxy = await startReverse(config, { log });
       const observers = isClusterWorker() ? workerObservers(proxy.bus, config) : await startObservers(proxy.bus, config, {
         mode: 'reverse', version: VERSION, log, inFlight: () => proxy.stats().inFlight, rejections: () => proxy.rejections(),
         upstreams: () => [...proxy.pools().values()].map((p) => p.snapshot(systemClock.monotonic())),
+        ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
       });
       proxy.bus.subscribe((e) => {
         if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
@@ -99,20 +106,21 @@ export function reverseCommand(): Command {
           log.error({ why, error }, 'configuration reload failed; the previous one stays in force');
         }
       };
-      process.on('SIGHUP', () => void reload('SIGHUP'));
-      let debounce: NodeJS.Timeout | undefined;
-      const watcher = flags.config === undefined ? undefined : watch(flags.config, () => {
-        clearTimeout(debounce);
-        debounce = setTimeout(() => void reload('file changed'), 250);
-      });
-      if (isClusterWorker()) reportReady(proxy.url);
-      else process.stdout.write(`portico reverse listening on ${proxy.url}\n`);
-      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
-      await runUntilSignal(log, async () => {
-        watcher?.close();
-        clearTimeout(debounce);
+      // SIGHUP reloads a daemon; under --tui it means the terminal went away (runForwardTui stops then).
+      if (!flags.tui) process.on('SIGHUP', () => void reload('SIGHUP'));
+      const unwatch = flags.config === undefined ? () => undefined : watchConfigFile(flags.config, 250, () => void reload('file changed'), log);
+      const stop = async (): Promise<void> => {
+        unwatch();
         await proxy.close();
         await observers.close();
-      });
+      };
+      if (flags.tui) {
+        return runForwardTui({ mode: 'reverse', bus: proxy.bus, proxyUrl: proxy.url, version: VERSION, log, stop,
+          gauges: () => ({ inFlight: proxy.stats().inFlight, tunnels: 0 }) });
+      }
+      if (isClusterWorker()) reportReady(proxy.url);
+      else for (const l of proxy.listeners) process.stdout.write(`portico reverse listening on ${l.url}\n`);
+      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
+      await runUntilSignal(log, stop);
     });
 }

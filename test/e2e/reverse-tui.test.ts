@@ -1,0 +1,70 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/redis.js';
+import { startBackend, type TestBackend } from '../helpers/reverse.js';
+
+const MAIN = join(import.meta.dirname, '../../dist/main.js');
+const SESSION = `portico-rtui-${process.pid}`;
+
+function hasTmux(): boolean {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    console.error('reverse --tui e2e skipped: tmux is not installed');
+    return false;
+  }
+}
+
+function tmux(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => { execFile('tmux', args, (err, stdout) => (err ? reject(err) : resolve(stdout))); });
+}
+
+async function waitScreen(test: (s: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
+  let last = '';
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(100)) {
+    last = await tmux('capture-pane', '-p', '-t', SESSION).catch(() => last);
+    if (test(last)) return last;
+  }
+  throw new Error(`screen never showed ${what}; last screen:\n${last}`);
+}
+
+describe.skipIf(!hasTmux())('portico reverse --tui in a real terminal (tmux)', () => {
+  let backends: TestBackend[];
+  let dir: string;
+  let port: number;
+
+  beforeAll(async () => {
+    backends = await Promise.all(['b1', 'b2'].map((n) => startBackend(n)));
+    dir = await mkdtemp(join(tmpdir(), 'portico-rtui-'));
+    port = await freePort();
+    const cmd = `node ${MAIN} reverse --tui --listen 127.0.0.1:${port} ${backends.map((b) => `--backend ${b.address}`).join(' ')}`;
+    await tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', '-c', dir, cmd);
+    await waitScreen((s) => s.includes('portico · reverse'), 'the header bar');
+  });
+
+  afterAll(async () => {
+    await tmux('kill-session', '-t', SESSION).catch(() => undefined);
+    for (const b of backends) await b.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows the balanced flows live, then stops gracefully on q', async () => {
+    for (const path of ['/hello', '/world']) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    const s = await waitScreen((x) => x.includes('/hello') && x.includes('/world'), 'both flows');
+    expect(s).toContain(`reverse http://127.0.0.1:${port}`);
+    expect(s).not.toContain('"level"'); // logs went to portico.log, not over the screen
+    await tmux('send-keys', '-t', SESSION, 'q');
+    for (let i = 0; i < 50 && (await tmux('has-session', '-t', SESSION).then(() => true, () => false)); i++) await sleep(100);
+    expect(await tmux('has-session', '-t', SESSION).then(() => true, () => false)).toBe(false);
+    expect(await readFile(join(dir, 'portico.log'), 'utf8')).toContain('TUI closed, shutting down');
+  });
+});

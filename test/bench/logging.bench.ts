@@ -3,20 +3,22 @@
  * file, and JSON to a file plus the admin endpoint (ring + metrics). Uncached 1 KiB responses, so every request
  * runs the whole pipeline and emits one flow.end. Origin, each Portico and each autocannon run are separate
  * processes. Needs `npm run build` (Portico runs from dist/).
- *   node --import tsx test/bench/logging.bench.ts [--duration 5] [--rounds 2] [--connections 50]
+ *   node --import tsx test/bench/logging.bench.ts [--duration 5] [--rounds 5] [--connections 50]
  * Prints a table and the drop vs logging off; the target (< 10% with JSON to a file) is reported, never asserted.
+ * The headline ratio is the median over rounds of (json req/s ÷ off req/s) within the same round: the rows of a
+ * round run back to back in alternating order, so a load swing from other jobs hits both sides of each ratio.
  * On a shared machine req/s swings more than the effect, so each row also shows Portico's own CPU per request
  * (/proc utime+stime over the run ÷ requests served), which contention barely moves.
  */
 import { readdir, stat, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuSeconds } from './lib/cpu.js';
 import type { LoadResult } from './lib/load-result.js';
 import { ROOT, runForResult, spawnReady, tsNode, type Proc } from './lib/procs.js';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '50' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '5' }, rounds: { type: 'string', default: '5' }, connections: { type: 'string', default: '50' } } });
 const durationSec = Number(values.duration);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
@@ -50,6 +52,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 }
 
+const startLoad = loadavg()[0]?.toFixed(1);
 const dir = await mkdtemp(join(tmpdir(), 'portico-log-bench-'));
 const [ocmd, oargs] = tsNode('cache-origin.ts', []);
 const origin = await spawnReady('cache-origin', ocmd, oargs, { ready: /^origin listening on (\d+)$/, ipc: true });
@@ -87,6 +90,11 @@ try {
   const json = rows[1]?.name ?? '';
   console.log(`json-to-file: throughput ${(((off - rps(json)) / off) * 100).toFixed(1)}% lower, `
     + `CPU/request ${(((cpu(json) - offCpu) / offCpu) * 100).toFixed(1)}% higher (≈ the throughput drop when CPU-bound; target < 10%)`);
+  const paired = (name: string): number[] => (results.get(name) ?? []).map((x, i) => x.reqPerSec / (results.get(rows[0]?.name ?? '')?.[i]?.reqPerSec ?? NaN));
+  const ratios = paired(json);
+  console.log(`json-to-file / off throughput ratio: ${median(ratios).toFixed(3)} (median of ${ratios.length} alternating rounds: `
+    + `${ratios.map((r) => r.toFixed(2)).join(', ')}), drop ${((1 - median(ratios)) * 100).toFixed(1)}% (target < 10%); `
+    + `load average ${startLoad} at start, ${loadavg()[0]?.toFixed(1)} at the end (2 cores; > 2 means other jobs competed)`);
 } finally {
   for (const row of rows) await row.proc?.stop();
   await origin.proc.stop();

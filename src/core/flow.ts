@@ -72,6 +72,11 @@ export interface Notes {
   requestId?: string;
   /** With `--workers N`: the pid of the worker process that handled the flow (set by the cluster primary). */
   worker?: number;
+  /**
+   * Reverse proxy per-route rate limit: which bucket allowed the request (local, redis, or none while Redis is down:
+   * fail-open), or `limited` when it got 429 (fail-closed: refused because Redis was down).
+   */
+  rateLimit?: 'local' | 'redis' | 'fail-open' | 'fail-closed' | 'limited';
   /** How the pipeline answered: from upstream, a stage's local reply, or a kill. */
   source?: 'upstream' | 'local' | 'kill';
   /** L4: why the connection or UDP session ended (`client closed`, `backend closed`, `idle timeout`, `shutdown`, …). */

@@ -39,6 +39,7 @@ export function rateLimitFields(name: string, limiter: RateLimiter, d: LimitDeci
 export function rateLimitStage(limiter: RateLimiter, opts: RateLimitStageOptions): Stage {
   const decided = new WeakMap<Flow, LimitDecision>();
   const verdict = (flow: Flow, d: LimitDecision): Verdict => {
+    flow.notes.rateLimit = d.allowed ? d.source : d.source === 'fail-closed' ? 'fail-closed' : 'limited';
     if (d.allowed) {
       if (opts.headers && d.source !== 'fail-open') decided.set(flow, d);
       return CONTINUE;

@@ -22,6 +22,7 @@ describe('rate-limit stage', () => {
     const flows = [0, 1, 2].map(() => makeFlow({ url: 'http://x/' }));
     const verdicts = flows.map((f) => stage.onRequest?.(f, ctx) as Verdict);
     expect(verdicts.map((v) => v.kind)).toEqual(['continue', 'continue', 'reply']);
+    expect(flows.map((f) => f.notes.rateLimit)).toEqual(['local', 'local', 'limited']);
     const refused = verdicts[2] as Extract<Verdict, { kind: 'reply' }>;
     expect(refused.head.status).toBe(429);
     const h = new Map(refused.head.headers.map(([k, v]) => [k.toLowerCase(), v]));

@@ -4,7 +4,8 @@ import { adminSchema, listenSchema, logSchema } from '../config/schema.js';
 const plain = z.record(z.string(), z.unknown());
 
 /**
- * `chain.yaml`: a forward proxy, a reverse proxy and demo backends started together on one event bus. `forward` and
+ * `chain.yaml`: a forward proxy, a reverse proxy, demo backends and optionally an L4 balancer started together on one
+ * event bus. `forward` and
  * `reverse` are the usual configurations of those modes (validated by their own schemas once the placeholders are
  * resolved: a forward route `to: reverse`, a pool backend `demo:ID`). `log` and `admin` are the chain's: one access
  * log and one admin endpoint for every hop.
@@ -12,6 +13,8 @@ const plain = z.record(z.string(), z.unknown());
 export const chainConfigSchema = z.object({
   forward: plain.default({}),
   reverse: plain.optional(),
+  /** An L4 balancer (l4.yaml shape) whose pool backends may be `forward`, `reverse` or `demo:ID`. */
+  l4: plain.optional(),
   /** Built-in demo backends (`portico demo-backend`), each on its own port; `listen` port 0 picks a free one. */
   demoBackends: z.array(z.object({
     id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),

@@ -4,6 +4,8 @@ import type { PlainObject } from '../config/load.js';
 export interface ChainAddresses {
   /** host:port of the chain's reverse proxy; undefined when the chain has none. */
   readonly reverse: string | undefined;
+  /** host:port of the chain's forward proxy, once it listens (L4 pools may point at it). */
+  readonly forward?: string | undefined;
   /** demo backend id → host:port. */
   readonly demo: ReadonlyMap<string, string>;
 }
@@ -30,10 +32,26 @@ export function resolveForward(forward: PlainObject, at: ChainAddresses): PlainO
   };
 }
 
+/** Pure: an L4 configuration whose pool backends may be `forward`, `reverse` or `demo:ID`. */
+export function resolveL4(l4: PlainObject, at: ChainAddresses): PlainObject {
+  return mapBackends(l4, 'l4', (value, where) => {
+    if (value === 'forward' || value === REVERSE_PLACEHOLDER) {
+      const address = value === 'forward' ? at.forward : at.reverse;
+      if (address === undefined) throw new ChainResolveError(`${where}: "${value}" but the chain has no ${value} proxy`);
+      return address;
+    }
+    return demoAddress(value, at, where);
+  });
+}
+
 /** Pure: the reverse configuration with every pool backend `demo:ID` (string or `address`) replaced by its address. */
 export function resolveReverse(reverse: PlainObject, at: ChainAddresses): PlainObject {
-  const pools = reverse.pools;
-  if (!isObject(pools)) return reverse;
+  return mapBackends(reverse, 'reverse', (value, where) => demoAddress(value, at, where));
+}
+
+function mapBackends(config: PlainObject, section: string, map: (value: string, where: string) => string): PlainObject {
+  const pools = config.pools;
+  if (!isObject(pools)) return config;
   const out: PlainObject = {};
   for (const [name, pool] of Object.entries(pools)) {
     if (!isObject(pool) || !Array.isArray(pool.backends)) {
@@ -41,14 +59,14 @@ export function resolveReverse(reverse: PlainObject, at: ChainAddresses): PlainO
       continue;
     }
     const backends = pool.backends.map((b: unknown, i) => {
-      const where = `reverse.pools.${name}.backends.${i}`;
-      if (typeof b === 'string') return demoAddress(b, at, where);
-      if (isObject(b) && typeof b.address === 'string') return { ...b, address: demoAddress(b.address, at, where) };
+      const where = `${section}.pools.${name}.backends.${i}`;
+      if (typeof b === 'string') return map(b, where);
+      if (isObject(b) && typeof b.address === 'string') return { ...b, address: map(b.address, where) };
       return b;
     });
     out[name] = { ...pool, backends };
   }
-  return { ...reverse, pools: out };
+  return { ...config, pools: out };
 }
 
 function demoAddress(value: string, at: ChainAddresses, where: string): string {

@@ -8,17 +8,20 @@ import { forwardConfigSchema, type ForwardConfig } from '../config/schema.js';
 import { createEventBus, type EventBus } from '../core/events.js';
 import { startDemoBackend, type DemoBackend } from '../demo/backend.js';
 import { startForward, type ForwardProxy } from '../forward/server.js';
+import { l4ConfigSchema, type L4Config } from '../l4/config.js';
+import { startL4, type L4Balancer } from '../l4/server.js';
 import { reverseConfigSchema, type ReverseConfig } from '../reverse/config.js';
 import { startReverse, type ReverseProxy } from '../reverse/server.js';
 import type { ChainConfig } from './config.js';
-import { ChainResolveError, resolveForward, resolveReverse, type ChainAddresses } from './resolve.js';
+import { ChainResolveError, resolveForward, resolveL4, resolveReverse, type ChainAddresses } from './resolve.js';
 
 export interface Chain {
   readonly bus: EventBus;
   readonly forward: ForwardProxy;
   readonly reverse: ReverseProxy | undefined;
   readonly backends: readonly DemoBackend[];
-  /** Stops the forward proxy first (no new requests enter), then the reverse proxy, then the backends. */
+  readonly l4: L4Balancer | undefined;
+  /** Stops the L4 balancer and the forward proxy first (no new requests enter), then the reverse proxy, then the backends. */
   close(): Promise<void>;
 }
 
@@ -30,10 +33,15 @@ const REVERSE_DEFAULTS: PlainObject = { via: { pseudonym: 'portico-reverse' } };
 
 /** Addresses that only serve to validate the sub-configurations before anything listens. */
 function dryAddresses(config: ChainConfig): ChainAddresses {
-  return { reverse: config.reverse ? '127.0.0.1:1' : undefined, demo: new Map(config.demoBackends.map((b) => [b.id, '127.0.0.1:1'])) };
+  return {
+    reverse: config.reverse ? '127.0.0.1:1' : undefined, forward: '127.0.0.1:1',
+    demo: new Map(config.demoBackends.map((b) => [b.id, '127.0.0.1:1'])),
+  };
 }
 
-function subConfigs(config: ChainConfig, at: ChainAddresses, rulesDir: string | undefined): { forward: ForwardConfig; reverse: ReverseConfig | undefined } {
+interface SubConfigs { forward: ForwardConfig; reverse: ReverseConfig | undefined; l4: L4Config | undefined }
+
+function subConfigs(config: ChainConfig, at: ChainAddresses, rulesDir: string | undefined): SubConfigs {
   const shared: PlainObject = { log: config.log };
   try {
     let fwd = mergeConfig(resolveForward(config.forward, at), shared);
@@ -41,7 +49,9 @@ function subConfigs(config: ChainConfig, at: ChainAddresses, rulesDir: string | 
     const forward = validateConfig(forwardConfigSchema, fwd, 'chain forward');
     const reverse = config.reverse === undefined ? undefined
       : validateConfig(reverseConfigSchema, mergeConfig(mergeConfig(REVERSE_DEFAULTS, resolveReverse(config.reverse, at)), shared), 'chain reverse');
-    return { forward, reverse };
+    const l4 = config.l4 === undefined ? undefined
+      : validateConfig(l4ConfigSchema, mergeConfig(resolveL4(config.l4, at), shared), 'chain l4');
+    return { forward, reverse, l4 };
   } catch (err) {
     if (err instanceof ChainResolveError) throw new ConfigError(err.message);
     throw err;
@@ -70,14 +80,17 @@ export async function startChain(config: ChainConfig, deps: { log: Logger }): Pr
       backends.push(backend);
     }
     const demo = new Map(backends.map((b) => [b.id, b.address]));
-    const { reverse: reverseConfig } = subConfigs(config, { reverse: '127.0.0.1:1', demo }, rulesDir);
+    const { reverse: reverseConfig } = subConfigs(config, { ...dryAddresses(config), demo }, rulesDir);
     const reverse = reverseConfig === undefined ? undefined : await startReverse(reverseConfig, { log: deps.log, bus });
     if (reverse) started.push(() => reverse.close());
     const reverseAddress = reverse === undefined ? undefined : new URL(reverse.url).host;
-    const { forward: forwardConfig } = subConfigs(config, { reverse: reverseAddress, demo }, rulesDir);
+    const { forward: forwardConfig } = subConfigs(config, { ...dryAddresses(config), reverse: reverseAddress, demo }, rulesDir);
     const forward = await startForward(forwardConfig, { log: deps.log, bus });
     started.push(() => forward.close());
-    return { bus, forward, reverse, backends, close: stopAll };
+    const { l4: l4Config } = subConfigs(config, { reverse: reverseAddress, forward: new URL(forward.url).host, demo }, rulesDir);
+    const l4 = l4Config === undefined ? undefined : await startL4(l4Config, { log: deps.log, bus });
+    if (l4) started.push(() => l4.close());
+    return { bus, forward, reverse, backends, l4, close: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

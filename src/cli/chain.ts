@@ -30,6 +30,7 @@ function readyLines(chain: Chain): string[] {
     ...chain.backends.map((b) => `portico demo-backend listening on ${b.url} (${b.id})`),
     ...(chain.reverse ? [`portico reverse listening on ${chain.reverse.url}`] : []),
     `portico forward listening on ${chain.forward.url}`,
+    ...(chain.l4 ? chain.l4.urls().map((u) => `portico l4 listening on ${u}`) : []),
   ];
 }
 
@@ -50,12 +51,15 @@ export function chainCommand(): Command {
       const chain = await startChain(config, { log });
       const { forward, reverse } = chain;
       const gauges = (): { inFlight: number; tunnels: number } => ({
-        inFlight: forward.stats().inFlight + (reverse?.stats().inFlight ?? 0), tunnels: forward.stats().tunnels,
+        inFlight: forward.stats().inFlight + (reverse?.stats().inFlight ?? 0) + (chain.l4?.active() ?? 0), tunnels: forward.stats().tunnels,
       });
       const observers = await startObservers(chain.bus, config, {
         mode: 'chain', version: VERSION, log, purgeCache: (plan) => forward.purgeCache(plan),
         inFlight: () => gauges().inFlight, openTunnels: () => gauges().tunnels,
-        upstreams: () => (reverse ? [...reverse.pools().values()].map((p) => p.snapshot(systemClock.monotonic())) : []),
+        upstreams: () => [
+          ...(reverse ? [...reverse.pools().values()].map((p) => p.snapshot(systemClock.monotonic())) : []),
+          ...(chain.l4 ? chain.l4.snapshot() : []),
+        ],
         ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
       }).catch(async (err: unknown) => {
         await chain.close();

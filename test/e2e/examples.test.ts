@@ -81,10 +81,27 @@ describe('examples/ start and serve a real request', () => {
     expect(['stable-1', 'stable-2']).toContain((JSON.parse(never.body) as { backend: string }).backend);
   });
 
-  it('chain: through the forward proxy to app.portico.test, /admin blocked', async () => {
+  it('l4-tcp-pool: TCP connections reach the pool\'s backends', async () => {
+    const [t1, t2, t3] = [await backend('t1'), await backend('t2'), await backend('t3')];
+    const out = await startExample('l4-tcp-pool/l4.yaml', 'l4', {
+      listeners: [{ name: 'app', listen: '127.0.0.1:0', pool: 'app' }], admin: { listen: '127.0.0.1:0' },
+      pools: { app: { backends: [t1.address, t2.address, { address: t3.address, weight: 2 }] } },
+    }, /^portico admin on /m);
+    const url = (/^portico l4 listening on tcp:\/\/(\S+)$/m.exec(out)?.[1]) ?? '';
+    const r = await curl([`http://${url}/tcp`]);
+    expect(r.status).toBe(200);
+    expect(['t1', 't2', 't3']).toContain((JSON.parse(r.body) as { backend: string }).backend);
+  });
+
+  it('chain: through the L4 entry and the forward proxy to app.portico.test, /admin blocked', async () => {
     const out = await startExample('chain/chain.yaml', 'chain', {
       forward: { listen: '127.0.0.1:0' }, reverse: { listen: '127.0.0.1:0' }, admin: { listen: '127.0.0.1:0' },
+      l4: { listeners: [{ listen: '127.0.0.1:0', pool: 'entry' }] },
     }, /Try this:/);
+    const entry = /^portico l4 listening on tcp:\/\/(\S+)$/m.exec(out)?.[1] ?? '';
+    const viaL4 = await curl(['-x', `http://${entry}`, 'http://app.portico.test/through-l4']);
+    expect(viaL4.status).toBe(200);
+    expect(JSON.parse(viaL4.body)).toMatchObject({ url: '/through-l4' });
     const proxy = /^portico forward listening on (\S+)$/m.exec(out)?.[1] ?? '';
     const r = await curl(['-x', proxy, 'http://app.portico.test/hello']);
     expect(r.status).toBe(200);

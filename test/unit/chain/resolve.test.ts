@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/load.js';
 import { chainConfigSchema } from '../../../src/chain/config.js';
 import { defaultChainConfig } from '../../../src/chain/defaults.js';
-import { ChainResolveError, resolveForward, resolveReverse } from '../../../src/chain/resolve.js';
+import { ChainResolveError, resolveForward, resolveL4, resolveReverse } from '../../../src/chain/resolve.js';
 
 const at = { reverse: '127.0.0.1:8081', demo: new Map([['b1', '127.0.0.1:9001'], ['b2', '127.0.0.1:9002']]) };
 
@@ -19,6 +19,12 @@ describe('chain placeholders', () => {
     expect(out.pools).toEqual({ app: { backends: ['127.0.0.1:9001', { address: '127.0.0.1:9002', weight: 3 }, '10.0.0.9:80'] } });
     expect(() => resolveReverse({ pools: { app: { backends: ['demo:b7'] } } }, at))
       .toThrow(ChainResolveError);
+  });
+
+  it('L4 pool backends may be forward, reverse or demo:ID', () => {
+    const out = resolveL4({ pools: { p: { backends: ['forward', 'reverse', 'demo:b1', '10.0.0.1:22'] } } }, { ...at, forward: '127.0.0.1:8080' });
+    expect(out.pools).toEqual({ p: { backends: ['127.0.0.1:8080', '127.0.0.1:8081', '127.0.0.1:9001', '10.0.0.1:22'] } });
+    expect(() => resolveL4({ pools: { p: { backends: ['forward'] } } }, at)).toThrow(/l4\.pools\.p\.backends\.0: "forward" but the chain has no forward proxy/);
   });
 
   it('the built-in chain is a valid chain configuration with 3 demo backends', () => {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Portico's forward proxy vs a direct baseline, on 127.0.0.1 only.
  *   BENCH_QUICK=1                          ~1 minute smoke run (1 round of 3 s, 50 new hosts)
- *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers,logging    pick scenarios (default: all)
+ *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers,logging,l4    pick scenarios (default: all)
  * Prints Markdown tables on stdout (progress on stderr) and writes test/bench/results/<date>.json.
  * Speed targets live here, never in timed unit tests.
  */
@@ -16,6 +16,7 @@ import { writeResults } from './lib/results.js';
 import type { ScenarioContext, ScenarioReport } from './lib/scenario.js';
 import { runCerts } from './scenarios/certs.js';
 import { runHttps } from './scenarios/https.js';
+import { runL4 } from './scenarios/l4.js';
 import { runPlain } from './scenarios/plain.js';
 import { runScript } from './scenarios/script.js';
 import { runWorkers } from './scenarios/workers.js';
@@ -63,6 +64,7 @@ async function main(): Promise<number> {
       await attempt('logging', () => runScript(ctx, 'logging cost (issue 5: < 10% with JSON to a file)', 'logging.bench.ts',
         (quick) => (quick ? ['--duration', '2', '--rounds', '1'] : ['--duration', '5', '--rounds', '5'])));
     }
+    if (options.only.has('l4')) await attempt('l4', () => runL4(ctx));
   } finally {
     await stopAll();
     await rm(tmp, { recursive: true, force: true });

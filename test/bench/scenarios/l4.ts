@@ -1,0 +1,60 @@
+/**
+ * l4: the TCP balancer (`portico l4`, own process) in front of the bench origin vs the origin direct, with
+ * autocannon (own process, 50 connections, pipelining 1): 1 KiB keep-alive, 100 KiB keep-alive, and 1 KiB with a
+ * new TCP connection per request. Portico logs at warn (no per-connection lines). The proxy CPU column is the L4
+ * process's user+system time per response (µs).
+ */
+import { join } from 'node:path';
+import { startOrigin } from '../lib/origin.js';
+import { ROOT, runForResult, spawnReady, tsNode } from '../lib/procs.js';
+import type { LoadResult } from '../lib/load-result.js';
+import { runRounds, summarize, summaryCells, SUMMARY_HEADERS, type Row } from '../lib/rounds.js';
+import type { ScenarioContext, ScenarioReport } from '../lib/scenario.js';
+import { markdownTable } from '../lib/table.js';
+
+const LOADS = [
+  { load: '1k keep-alive', path: '/1k', reconnectRate: 0 },
+  { load: '100k keep-alive', path: '/100k', reconnectRate: 0 },
+  { load: '1k new connection per request', path: '/1k', reconnectRate: 1 },
+] as const;
+
+function row(name: string, port: number, path: string, connections: number, reconnectRate: number, proxyPid?: number): Row {
+  return {
+    name,
+    ...(proxyPid === undefined ? {} : { proxyPid }),
+    run: (durationSec) => {
+      const [cmd, args] = tsNode('clients/l4-load.ts', [JSON.stringify({ url: `http://127.0.0.1:${port}`, path, connections, durationSec, reconnectRate })]);
+      return runForResult<LoadResult>(`l4-load ${name}`, cmd, args, (durationSec + 60) * 1000);
+    },
+  };
+}
+
+export async function runL4(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const { options } = ctx;
+  const origin = await startOrigin();
+  const { proc, match } = await spawnReady('portico-l4', process.execPath,
+    [join(ROOT, 'dist', 'main.js'), 'l4', '--listen', '127.0.0.1:0', '--backend', `127.0.0.1:${origin.port}`, '--log-level', 'warn'],
+    { ready: /^portico l4 listening on tcp:\/\/127\.0\.0\.1:(\d+)$/ });
+  try {
+    const l4Port = Number(match[1]);
+    const data: Record<string, unknown> = {};
+    const tableRows: (string | number)[][] = [];
+    for (const { load, path, reconnectRate } of LOADS) {
+      const rows: Row[] = [
+        row('direct', origin.port, path, options.connections, reconnectRate),
+        row('portico l4', l4Port, path, options.connections, reconnectRate, proc.child.pid),
+      ];
+      const runs = await runRounds({ label: `l4 ${load}`, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec, quiet: ctx.quiet }, rows, origin.count);
+      const summary = summarize(runs);
+      data[load] = summary;
+      tableRows.push(...summary.map((s) => summaryCells(load, s)));
+    }
+    const markdown = ['### l4: TCP balancer (portico l4) vs direct',
+      `${options.rounds} run(s) per row, alternating; ${options.durationSec} s each after a ${options.warmupSec} s warm-up; autocannon, ${options.connections} connections, pipelining 1. `
+        + 'One backend (the bench origin); "new connection per request" reconnects after every response. The machine is shared: see the other-CPU column.',
+      '', markdownTable(SUMMARY_HEADERS, tableRows)].join('\n');
+    return { name: 'l4', markdown, data };
+  } finally {
+    await Promise.all([proc.stop(), origin.proc.stop()]);
+  }
+}

@@ -88,6 +88,7 @@ export class BackendPool {
       name: this.name, panic: this.health.panic(now),
       backends: this.backends.map((b) => ({
         id: b.id, state: this.health.state(b.id, now), reason: this.health.reason(b.id), active: b.active,
+        ejections: this.health.ejections(b.id, now),
         weight: b.configuredWeight, ewmaMs: Math.round(b.ewmaMs * 10) / 10,
       })),
     };

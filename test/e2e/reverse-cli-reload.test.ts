@@ -41,7 +41,7 @@ async function until(fn: () => boolean | Promise<boolean>, timeoutMs: number): P
   }
 }
 
-interface Snapshot { pools: Array<{ name: string; backends: Array<{ id: string; state: string; reason: string }> }> }
+interface Snapshot { pools: Array<{ name: string; backends: Array<{ id: string; state: string; reason: string; ejections: number }> }> }
 async function upstreams(admin: string): Promise<Snapshot> {
   return (await fetch(`${admin}/upstreams`)).json() as Promise<Snapshot>;
 }
@@ -69,6 +69,7 @@ describe('portico reverse --config: reloads under load (CLI)', () => {
     expect(before.pools[0]?.name).toBe('web');
     expect(before.pools[0]?.backends.map((b) => [b.id, b.state])).toEqual([[b1.address, 'up'], [b2.address, 'up'], [b3.address, 'down']]);
     expect(before.pools[0]?.backends[2]?.reason).toMatch(/consecutive failed checks \(HTTP 500/);
+    expect(before.pools[0]?.backends.map((b) => b.ejections)).toEqual([0, 0, 0]);
 
     let running = true;
     const statuses: number[] = [];

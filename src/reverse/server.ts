@@ -15,7 +15,7 @@ import type { BackendPool } from '../upstream/backend-pool.js';
 import type { ReverseConfig } from './config.js';
 import { closeGeneration, nextGeneration, type Generation } from './generation.js';
 import type { ListenSpec } from './listen-schema.js';
-import { startListeners, type Listener } from './listeners.js';
+import { reloadCertificates, startListeners, type Listener } from './listeners.js';
 import { reverseUpgradeHandler } from './upgrade.js';
 
 export interface ReverseProxy {
@@ -28,7 +28,8 @@ export interface ReverseProxy {
   /** The current generation's pools. */
   pools(): ReadonlyMap<string, BackendPool>;
   /**
-   * Applies a new configuration (listen address and server limits excepted) without dropping in-flight requests:
+   * Applies a new configuration (listen addresses and server limits excepted; certificate files are read again)
+   * without dropping in-flight requests:
    * new requests use the new pipeline at once, replaced pools close once their requests are done.
    */
   reload(config: ReverseConfig): Promise<void>;
@@ -88,10 +89,12 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   for (const pool of current.pools.values()) pool.start();
   return {
     url: first.url, port: first.port, bus,
-    listeners: listeners.map((l) => ({ url: l.url, port: l.port, tls: l.tls })),
+    listeners: listeners.map((l) => ({ url: l.url, port: l.port, tls: l.tls !== undefined })),
     pools: () => current.pools,
     reload: async (next) => {
+      const certificates = await reloadCertificates(listeners, next.listen);
       const { gen, retire } = await nextGeneration(next, genDeps, current);
+      certificates();
       current = gen;
       await retire();
     },

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeConfig, validateConfig, type PlainObject } from '../../src/config/load.js';
+import { reverseConfigSchema } from '../../src/reverse/config.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
 import { startBackend, startTestReverse, type TestBackend, type TestReverse } from '../helpers/reverse.js';
 
@@ -13,6 +15,7 @@ const run = promisify(execFile);
 let pki: TestPki;
 let backend: TestBackend;
 let proxy: TestReverse;
+let config: PlainObject;
 
 /** A leaf for `names` signed by the test CA (openssl, not Portico's code): returns its cert and key paths. */
 async function leaf(id: string, names: string[]): Promise<{ cert: string; key: string }> {
@@ -30,10 +33,11 @@ beforeAll(async () => {
   backend = await startBackend('b1', (req, res) => {
     res.end(`${req.headers['x-forwarded-proto'] ?? '-'} ${req.headers.host ?? '-'} ${req.url ?? ''}`);
   });
-  proxy = await startTestReverse({
+  config = {
     listen: ['127.0.0.1:0', { address: '127.0.0.1:0', tls: { ...def, certificates: [shop, wild] } }],
     pools: { web: { backends: [backend.address] } },
-  });
+  };
+  proxy = await startTestReverse(config);
 }, 30_000);
 
 afterAll(async () => {
@@ -48,12 +52,12 @@ function tlsPort(): number {
 }
 
 /** A TLS handshake naming `servername` (or none): the certificate we got and the ALPN protocol chosen. */
-async function handshake(servername: string | undefined): Promise<{ names: string; alpn: string | false }> {
+async function handshake(servername: string | undefined): Promise<{ names: string; alpn: string | false; fingerprint: string }> {
   const sock = connect({ host: '127.0.0.1', port: tlsPort(), ca: pki.caCert, ALPNProtocols: ['h2', 'http/1.1'],
     ...(servername === undefined ? { checkServerIdentity: () => undefined } : { servername }) });
   await once(sock, 'secureConnect');
   const cert: PeerCertificate = sock.getPeerCertificate();
-  const out = { names: cert.subjectaltname ?? '', alpn: sock.alpnProtocol ?? false };
+  const out = { names: cert.subjectaltname ?? '', alpn: sock.alpnProtocol ?? false, fingerprint: cert.fingerprint256 };
   sock.destroy();
   return out;
 }
@@ -92,5 +96,21 @@ describe('HTTPS listeners', () => {
     const res = await get('shop.test', '/secure?x=1');
     expect(res.status).toBe(200);
     expect(res.body).toBe('https shop.test /secure?x=1');
+  });
+
+  it('a reload reads the certificate files again (rotation without a restart); a broken file keeps the old ones', async () => {
+    const before = await handshake('shop.test');
+    const beforeDefault = await handshake(undefined);
+    await leaf('shop', ['shop.test']); // a new key and certificate written over the same files
+    await leaf('default', ['default.test']);
+    const cfg = validateConfig(reverseConfigSchema, mergeConfig({ log: { level: 'silent' } }, config), 'test');
+    await proxy.reload(cfg);
+    const after = await handshake('shop.test');
+    expect(after.names).toBe('DNS:shop.test');
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+    expect((await handshake(undefined)).fingerprint).not.toBe(beforeDefault.fingerprint); // the default context too
+    await writeFile(join(pki.dir, 'shop.pem'), 'not a certificate');
+    await expect(proxy.reload(cfg)).rejects.toThrow(/shop\.pem/);
+    expect((await handshake('shop.test')).fingerprint).toBe(after.fingerprint);
   });
 });

@@ -30,7 +30,7 @@ const EXIT_MARGIN_MS = 5_000;
  * The cluster primary of `--workers N`: forks N workers running the same command (they share the listen socket through
  * node:cluster), merges their flow events into one bus (one access log, one admin endpoint; each flow says its worker
  * in notes.worker), restarts a crashed worker with bounded back-off, forwards SIGHUP, and on SIGTERM lets every worker
- * drain before exiting 0. Resolves never: the process exits from here.
+ * drain before exiting 0. Resolves once every worker listens; from then on the primary's signal handlers end the process.
  */
 export async function runPrimary(o: PrimaryOptions): Promise<void> {
   const { log } = o;

@@ -114,7 +114,12 @@ export const reverseConfigSchema = z.object({
   log: logSchema,
   admin: adminSchema,
 }).strict().superRefine((cfg, ctx) => {
+  const ids = new Set<string>();
   cfg.routes.forEach((r, i) => {
+    // Route ids name flows, per-route stages and their Redis keys: two routes must not share one.
+    const id = r.id ?? `route-${i + 1}`;
+    if (ids.has(id)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'id'], message: `route id "${id}" is used twice` });
+    ids.add(id);
     for (const [key, pool] of [['pool', r.pool], ['canary.pool', r.canary?.pool]] as const) {
       if (pool !== undefined && !(pool in cfg.pools)) ctx.addIssue({ code: 'custom', path: ['routes', i, key], message: `unknown pool "${pool}"` });
     }

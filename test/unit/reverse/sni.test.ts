@@ -39,3 +39,11 @@ describe('listen: entries', () => {
     expect(() => parse({ address: '8443', tls: { cert: 'c.pem' } })).toThrow(/cert and key together/);
   });
 });
+
+describe('routes: ids', () => {
+  it('refuses two routes with one id (flows, per-route stages and Redis keys are named by it)', () => {
+    const cfg = { pools: { p: { backends: ['127.0.0.1:1'] } }, routes: [{ id: 'a', pool: 'p' }, { id: 'a', pool: 'p', path: '/x' }] };
+    expect(() => validateConfig(reverseConfigSchema, cfg, 'test')).toThrow(/routes\.1\.id: route id "a" is used twice/);
+    expect(() => validateConfig(reverseConfigSchema, { ...cfg, routes: [{ pool: 'p' }, { id: 'route-1', pool: 'p' }] }, 'test')).toThrow(/used twice/);
+  });
+});

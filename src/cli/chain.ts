@@ -67,7 +67,7 @@ export function chainCommand(): Command {
       });
       chain.bus.subscribe((e) => {
         if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
-      });
+      }, { types: ['backend.health'] });
       const stop = async (): Promise<void> => {
         await chain.close();
         await observers.close();

@@ -94,7 +94,7 @@ export function reverseCommand(): Command {
       });
       proxy.bus.subscribe((e) => {
         if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
-      });
+      }, { types: ['backend.health'] }); // so the bus builds no flow record per request for this subscriber
       const reload = async (why: string): Promise<void> => {
         try {
           await proxy.reload(loadReverseConfig(flags));

@@ -23,15 +23,30 @@ export interface Subscription {
   close(): void;
 }
 
+export interface SubscribeOptions {
+  /** Events queued for this subscriber before new ones are dropped (and counted). */
+  buffer?: number;
+  /** Only these event types (default: all). Producers skip building the others when nobody else wants them. */
+  types?: readonly ProxyEventType[];
+}
+
 export interface EventBus {
   /** Never throws, never blocks the proxy: events are queued per subscriber and delivered asynchronously. */
   emit(event: ProxyEvent): void;
-  subscribe(fn: (event: ProxyEvent) => void, opts?: { buffer?: number }): Subscription;
+  subscribe(fn: (event: ProxyEvent) => void, opts?: SubscribeOptions): Subscription;
   /** True when nobody listens, so producers can skip building events (fastify's null hook lists). */
   readonly idle: boolean;
+  /**
+   * True when some subscriber takes this type: a reverse proxy whose CLI only logs backend.health builds no
+   * FlowRecord per request (toRecord and the queue were ~3% of its CPU per request).
+   */
+  wants(type: ProxyEventType): boolean;
 }
 
 const DEFAULT_BUFFER = 10_000;
+/** Every type once; a Record so that a new event type does not compile until it is listed here. */
+const TYPES: Record<ProxyEventType, true> = { 'flow.end': true, 'tunnel.end': true, 'backend.health': true, 'config.reload': true };
+const ALL_TYPES = Object.keys(TYPES) as ProxyEventType[];
 
 class Subscriber implements Subscription {
   private queue: ProxyEvent[] = [];
@@ -44,6 +59,8 @@ class Subscriber implements Subscription {
     private readonly capacity: number,
     private readonly onError: (err: unknown) => void,
     private readonly onClose: (s: Subscriber) => void,
+    /** undefined = every type. */
+    readonly types: ReadonlySet<ProxyEventType> | undefined,
   ) {}
 
   push(event: ProxyEvent): void {
@@ -78,6 +95,7 @@ class Subscriber implements Subscription {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.queue = [];
     this.onClose(this);
@@ -86,17 +104,29 @@ class Subscriber implements Subscription {
 
 export function createEventBus(onSubscriberError: (err: unknown) => void = () => {}): EventBus {
   const subscribers = new Set<Subscriber>();
+  /** Subscribers per event type, counting the all-types ones under every type. */
+  const wanted = new Map<ProxyEventType, number>();
+  const count = (s: Subscriber, delta: number): void => {
+    for (const type of s.types ?? ALL_TYPES) wanted.set(type, (wanted.get(type) ?? 0) + delta);
+  };
   return {
     emit(event) {
-      for (const s of subscribers) s.push(event);
+      for (const s of subscribers) if (s.types === undefined || s.types.has(event.type)) s.push(event);
     },
     subscribe(fn, opts) {
-      const s = new Subscriber(fn, opts?.buffer ?? DEFAULT_BUFFER, onSubscriberError, (x) => subscribers.delete(x));
+      const types = opts?.types === undefined ? undefined : new Set(opts.types);
+      const s = new Subscriber(fn, opts?.buffer ?? DEFAULT_BUFFER, onSubscriberError, (x) => {
+        if (subscribers.delete(x)) count(x, -1);
+      }, types);
       subscribers.add(s);
+      count(s, 1);
       return s;
     },
     get idle() {
       return subscribers.size === 0;
+    },
+    wants(type) {
+      return (wanted.get(type) ?? 0) > 0;
     },
   };
 }

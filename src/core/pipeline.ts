@@ -85,7 +85,7 @@ export class Pipeline {
   complete(flow: Flow, error?: unknown): void {
     flow.timings.end = this.ctx.clock.monotonic();
     if (error !== undefined && !flow.error) flow.error = error instanceof ProxyError ? error : toProxyError(error);
-    if (!this.bus.idle) this.bus.emit({ type: 'flow.end', flow: toRecord(flow, this.record) });
+    if (this.bus.wants('flow.end')) this.bus.emit({ type: 'flow.end', flow: toRecord(flow, this.record) });
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,25 @@ describe('EventBus', () => {
     expect(seen).toEqual([true, false]);
   });
 
+  it('a subscriber may take only some types; wants() says which types anyone takes', async () => {
+    const bus = createEventBus();
+    expect(bus.wants('flow.end')).toBe(false);
+    const health: string[] = [];
+    const sub = bus.subscribe((e) => { health.push(e.type); }, { types: ['backend.health'] });
+    expect([bus.idle, bus.wants('flow.end'), bus.wants('backend.health')]).toEqual([false, false, true]);
+    bus.emit(reload(true));
+    bus.emit({ type: 'backend.health', pool: 'p', backend: 'b', state: 'down', reason: 'x' });
+    await tick();
+    expect(health).toEqual(['backend.health']);
+    const all = bus.subscribe(() => undefined);
+    expect(bus.wants('flow.end')).toBe(true);
+    all.close();
+    all.close(); // twice: counted once
+    expect(bus.wants('flow.end')).toBe(false);
+    sub.close();
+    expect([bus.idle, bus.wants('backend.health')]).toEqual([true, false]);
+  });
+
   it('drops and counts events beyond a slow subscriber\'s buffer instead of growing', async () => {
     const bus = createEventBus();
     let got = 0;

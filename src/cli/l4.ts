@@ -134,6 +134,7 @@ export function l4Command(): Command {
       const o = observers;
       await runUntilSignal(log, async () => {
         await lb.close();
+        await new Promise((resolve) => setImmediate(resolve)); // the bus delivers the last flows on the next turn
         await o.close();
       });
     });

@@ -29,7 +29,8 @@ export interface L4Deps { readonly log: Logger; readonly clock?: Clock; readonly
 
 type Listener = TcpListener | UdpListener;
 
-const keyOf = (l: L4ListenerConfig): string => `${l.protocol}://${l.listen.host}:${l.listen.port}`;
+/** A listener's identity across reloads: protocol and address (port 0, "any free port", by its position). */
+const keyOf = (l: L4ListenerConfig, i: number): string => `${l.protocol}://${l.listen.host}:${l.listen.port}${l.listen.port === 0 ? `#${i}` : ''}`;
 
 function buildPools(config: L4Config, deps: { clock: Clock; random: Random; bus: EventBus }, old?: ReadonlyMap<string, L4Pool>): Map<string, L4Pool> {
   const pools = new Map<string, L4Pool>();
@@ -62,14 +63,14 @@ export async function startL4(config: L4Config, deps: L4Deps): Promise<L4Balance
   let current = config;
   let pools = buildPools(config, poolDeps);
   const listeners = new Map<string, Listener>();
-  const open = async (l: L4ListenerConfig): Promise<void> => {
+  const open = async (l: L4ListenerConfig, i: number): Promise<void> => {
     const routes = routesFor(l, current, pools);
     const listener = l.protocol === 'udp' ? new UdpListener(routes, ldeps) : new TcpListener(routes, ldeps);
     await listener.listen();
-    listeners.set(keyOf(l), listener);
+    listeners.set(keyOf(l, i), listener);
   };
   try {
-    for (const l of config.listeners) await open(l);
+    for (const [i, l] of config.listeners.entries()) await open(l, i);
   } catch (err) {
     await Promise.all([...listeners.values()].map((x) => x.close(0)));
     throw err;
@@ -86,15 +87,15 @@ export async function startL4(config: L4Config, deps: L4Deps): Promise<L4Balance
     reload: async (next) => {
       const oldPools = pools;
       const nextPools = buildPools(next, poolDeps, oldPools);
-      const wanted = new Set(next.listeners.map(keyOf));
+      const wanted = new Set(next.listeners.map((l, i) => keyOf(l, i)));
       const gone = [...listeners].filter(([k]) => !wanted.has(k));
       current = next;
       pools = nextPools;
       for (const [k, l] of gone) { listeners.delete(k); void l.close(next.shutdown.graceMs); }
-      for (const l of next.listeners) {
-        const existing = listeners.get(keyOf(l));
+      for (const [i, l] of next.listeners.entries()) {
+        const existing = listeners.get(keyOf(l, i));
         if (existing !== undefined) existing.update(routesFor(l, next, nextPools));
-        else await open(l);
+        else await open(l, i);
       }
       for (const p of nextPools.values()) p.start();
       await retire(oldPools.values()); // their checkers stop; connections on them keep running

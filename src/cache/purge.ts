@@ -22,13 +22,14 @@ export function purgePlan(target: PurgeTarget): PurgePlan | string {
   return { keys: [scopes.key], scopes: [scopes.variants], what: primaryKey(parsed) };
 }
 
-/** Carries out a plan on a store; resolves with how many stored keys went. */
+/**
+ * Carries out a plan on a store; resolves with how many stored keys went. The prefixes go before the exact keys: a
+ * Redis delete also unlinks the entry's body chunks, which the prefix scan would otherwise no longer find and count.
+ */
 export async function runPurge(store: CacheStore, plan: PurgePlan): Promise<number> {
   let n = 0;
-  for (const key of plan.keys) {
-    if ((await store.get(key)) !== undefined) n++;
-    await store.delete(key);
-  }
+  for (const key of plan.keys) if ((await store.get(key)) !== undefined) n++;
   for (const scope of plan.scopes) n += await store.purge(scope);
+  for (const key of plan.keys) await store.delete(key);
   return n;
 }

@@ -1,22 +1,22 @@
 /**
  * Load client for the l4 scenario: autocannon in its own process. argv[2] is JSON: { url, path, connections,
- * durationSec, reconnectRate }. reconnectRate 1 opens a new TCP connection for every request (the L4 balancer then
- * picks a backend and dials it per request); 0 keeps connections alive.
+ * durationSec, newConnection }. newConnection sends `Connection: close`, so the origin closes after each response and
+ * autocannon opens a new TCP connection per request (the L4 balancer then picks and dials a backend per request);
+ * autocannon 9's own reconnectRate: 1 completes no request at all, so it is not used.
  */
 import autocannon, { type AutocannonOptions } from 'autocannon';
 import { printResult } from '../lib/load-result.js';
 
-interface Args { url: string; path: string; connections: number; durationSec: number; reconnectRate: number }
+interface Args { url: string; path: string; connections: number; durationSec: number; newConnection: boolean }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
-const opts: AutocannonOptions & { reconnectRate?: number } = {
+const opts: AutocannonOptions = {
   url: args.url,
   connections: args.connections,
   duration: args.durationSec,
   pipelining: 1,
   timeout: 5,
-  requests: [{ method: 'GET', path: args.path }],
-  ...(args.reconnectRate > 0 ? { reconnectRate: args.reconnectRate } : {}),
+  requests: [{ method: 'GET', path: args.path, ...(args.newConnection ? { headers: { connection: 'close' } } : {}) }],
 };
 const result = await autocannon(opts);
 printResult({

@@ -13,17 +13,17 @@ import type { ScenarioContext, ScenarioReport } from '../lib/scenario.js';
 import { markdownTable } from '../lib/table.js';
 
 const LOADS = [
-  { load: '1k keep-alive', path: '/1k', reconnectRate: 0 },
-  { load: '100k keep-alive', path: '/100k', reconnectRate: 0 },
-  { load: '1k new connection per request', path: '/1k', reconnectRate: 1 },
+  { load: '1k keep-alive', path: '/1k', newConnection: false },
+  { load: '100k keep-alive', path: '/100k', newConnection: false },
+  { load: '1k new connection per request', path: '/1k', newConnection: true },
 ] as const;
 
-function row(name: string, port: number, path: string, connections: number, reconnectRate: number, proxyPid?: number): Row {
+function row(name: string, port: number, path: string, connections: number, newConnection: boolean, proxyPid?: number): Row {
   return {
     name,
     ...(proxyPid === undefined ? {} : { proxyPid }),
     run: (durationSec) => {
-      const [cmd, args] = tsNode('clients/l4-load.ts', [JSON.stringify({ url: `http://127.0.0.1:${port}`, path, connections, durationSec, reconnectRate })]);
+      const [cmd, args] = tsNode('clients/l4-load.ts', [JSON.stringify({ url: `http://127.0.0.1:${port}`, path, connections, durationSec, newConnection })]);
       return runForResult<LoadResult>(`l4-load ${name}`, cmd, args, (durationSec + 60) * 1000);
     },
   };
@@ -39,10 +39,10 @@ export async function runL4(ctx: ScenarioContext): Promise<ScenarioReport> {
     const l4Port = Number(match[1]);
     const data: Record<string, unknown> = {};
     const tableRows: (string | number)[][] = [];
-    for (const { load, path, reconnectRate } of LOADS) {
+    for (const { load, path, newConnection } of LOADS) {
       const rows: Row[] = [
-        row('direct', origin.port, path, options.connections, reconnectRate),
-        row('portico l4', l4Port, path, options.connections, reconnectRate, proc.child.pid),
+        row('direct', origin.port, path, options.connections, newConnection),
+        row('portico l4', l4Port, path, options.connections, newConnection, proc.child.pid),
       ];
       const runs = await runRounds({ label: `l4 ${load}`, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec, quiet: ctx.quiet }, rows, origin.count);
       const summary = summarize(runs);
@@ -51,7 +51,7 @@ export async function runL4(ctx: ScenarioContext): Promise<ScenarioReport> {
     }
     const markdown = ['### l4: TCP balancer (portico l4) vs direct',
       `${options.rounds} run(s) per row, alternating; ${options.durationSec} s each after a ${options.warmupSec} s warm-up; autocannon, ${options.connections} connections, pipelining 1. `
-        + 'One backend (the bench origin); "new connection per request" reconnects after every response. The machine is shared: see the other-CPU column.',
+        + 'One backend (the bench origin); "new connection per request" sends Connection: close, so every request opens a new TCP connection. The machine is shared: see the other-CPU column.',
       '', markdownTable(SUMMARY_HEADERS, tableRows)].join('\n');
     return { name: 'l4', markdown, data };
   } finally {

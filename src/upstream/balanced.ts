@@ -112,7 +112,7 @@ export class BalancedUpstream implements Upstream {
     b.active++;
     try {
       const res = await exchange(flow, {
-        dispatcher: b.dispatcher, clock: this.deps.clock, mapError: mapUpstreamError,
+        dispatcher: b.dispatcher, clock: this.deps.clock, mapError: mapUpstreamError, composed: true,
         headersTimeoutMs: b.options.headersTimeoutMs, bodyTimeoutMs: b.options.bodyTimeoutMs,
         headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
       });

@@ -18,6 +18,13 @@ export interface ExchangeOptions {
   readonly headers: string[] | Record<string, string | string[]>;
   /** Told when undici is about to write this flow's request on a connection (connection-timings.ts). */
   readonly onConnect?: (flow: Flow) => void;
+  /**
+   * The dispatcher has interceptors (dispatcher.compose): undici then speaks its controller API to the handler, and
+   * its adapter for legacy handlers rebuilds raw headers from a parsed object, which lower-cases every name and
+   * joins repeated fields (two Set-Cookie became one `a=1,b=2`). Such dispatchers get the controller API, which
+   * reads the raw headers from the controller.
+   */
+  readonly composed?: boolean;
 }
 
 /**
@@ -130,16 +137,48 @@ function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
       },
     };
     const requestBody = flow.requestBody === null ? null : toReadable(flow.requestBody);
+    const dispatched = opts.composed ? withController(handler) : handler;
     try {
       opts.dispatcher.dispatch({
         origin: url.origin, path: `${url.pathname}${url.search}`, method,
         headers: opts.headers, body: requestBody,
         headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs,
-      }, handler);
+      }, dispatched);
     } catch (err) {
       handler.onError?.(err instanceof Error ? err : new Error(String(err)));
     }
   });
+}
+
+/** The legacy handler in undici's controller API, keeping the raw response header fields (see `composed`). */
+function withController(h: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
+  return {
+    onRequestStart(controller) {
+      h.onConnect?.((reason) => controller.abort(reason ?? new Error('aborted')));
+    },
+    onResponseStart(controller, status, headers, statusText) {
+      const raw = (controller as { rawHeaders?: Buffer[] | null }).rawHeaders ?? rawFromObject(headers);
+      h.onHeaders?.(status, raw, () => controller.resume(), statusText ?? '');
+    },
+    onResponseData(controller, chunk) {
+      if (h.onData?.(chunk) === false) controller.pause();
+    },
+    onResponseEnd() {
+      h.onComplete?.([]);
+    },
+    onResponseError(_controller, err) {
+      h.onError?.(err);
+    },
+  };
+}
+
+/** A parsed header object back to raw fields, one per value (only when undici gave no raw headers). */
+function rawFromObject(headers: Record<string, string | string[] | undefined>): Buffer[] {
+  const out: Buffer[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) out.push(Buffer.from(name, 'latin1'), Buffer.from(v, 'latin1'));
+  }
+  return out;
 }
 
 function toReadable(body: Body): Readable {

@@ -54,6 +54,20 @@ describe('balanced upstream', () => {
     expect(flow.notes.pick).toMatch(/^round-robin: 127\.0\.0\.1:\d+ \(slot 0\/3\)$/);
   });
 
+  it('keeps the backend\'s header case, order and repeated fields through the pool (queue-timeout interceptor on)', async () => {
+    const o = await startHttpOrigin((_req, res) => {
+      res.writeHead(200, ['X-Mixed-Case', 'a', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '2']);
+      res.end('ok');
+    });
+    cleanup.push(() => o.close());
+    const { upstream } = await setup([o], { connections: { connections: 2, queueTimeoutMs: 5_000 } });
+    const { res, body } = await get(upstream);
+    expect(body).toBe('ok');
+    expect(res.head.headers.filter(([n]) => n !== 'Date' && n !== 'Connection' && n !== 'Keep-Alive')).toEqual([
+      ['X-Mixed-Case', 'a'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['Content-Length', '2'],
+    ]);
+  });
+
   it('retries a refused connection on another backend, and a 503 for GET, but not for POST with a body', async () => {
     const ok = await backend('ok');
     const down = await backend('down');

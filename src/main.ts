@@ -35,6 +35,10 @@ program.addCommand(logCommand());
 program.addCommand(chainCommand());
 program.addCommand(demoBackendCommand());
 
+// Output nobody can take (stdout on a full disk, a closed pipe) must not take the proxy down; the log sinks degrade
+// on their own (observe/degrade.ts).
+process.stdout.on('error', () => undefined);
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { degradeOnError } from './degrade.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -8,6 +9,10 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  * before a flow record exists (core/record-headers.ts); `redact` here is only a second net for ad-hoc objects.
  */
 export function createLogger(level: LogLevel, fd = 1): Logger {
+  const destination = pino.destination({ fd, sync: false, minLength: 4096 });
+  degradeOnError(destination, (err) => {
+    process.stderr.write(`portico: the process log (fd ${fd}) failed: ${err.message}; its lines are dropped from now on\n`);
+  });
   return pino(
     {
       level,
@@ -15,7 +20,7 @@ export function createLogger(level: LogLevel, fd = 1): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['*.headers.authorization', '*.headers["proxy-authorization"]', '*.headers.cookie', '*.headers["set-cookie"]'], censor: '[REDACTED]' },
     },
-    pino.destination({ fd, sync: false, minLength: 4096 }),
+    destination,
   );
 }
 

@@ -13,6 +13,7 @@ import type { FlowRecord } from '../../src/core/flow.js';
 import { startObservers } from '../../src/observe/observers.js';
 import { fixed, startCountingOrigin, viaProxy, type CountingOrigin } from '../helpers/cache-origin.js';
 import { startHttpOrigin } from '../helpers/origin.js';
+import { eventually } from '../helpers/raw-http.js';
 import { startTestProxy, waitFor } from '../helpers/proxy.js';
 import { freePort, redisMode, spawnRedis } from '../helpers/redis.js';
 import { startBackend, startTestReverse } from '../helpers/reverse.js';
@@ -136,14 +137,14 @@ describe.runIf(redis !== 'skip')('Redis dies and returns, through the forward pr
       proxy.events.filter((e): e is FlowEnd => e.type === 'flow.end' && e.flow.url === url).map((e) => e.flow.notes.cache);
     try {
       expect((await viaProxy(proxy.url, url)).status).toBe(200);
-      await waitFor(async () => (await viaProxy(proxy.url, url)).headers['cache-status']?.toString().includes('hit') || undefined);
+      await eventually(async () => (await viaProxy(proxy.url, url)).headers['cache-status']?.toString().includes('hit') === true);
       server.kill('SIGKILL');
       await new Promise((r) => setTimeout(r, 100));
       for (let i = 0; i < 8; i++) expect((await viaProxy(proxy.url, url)).status).toBe(200);
       expect(cacheNotes().slice(-3)).toEqual(['bypass', 'bypass', 'bypass']);
       server = await spawnRedis(port);
       // The breaker probes, closes, the next miss stores, and a later request hits again.
-      await waitFor(async () => (await viaProxy(proxy.url, url)).headers['cache-status']?.toString().includes('hit') || undefined, 10_000);
+      await eventually(async () => (await viaProxy(proxy.url, url)).headers['cache-status']?.toString().includes('hit') === true, 10_000);
     } finally {
       server.kill('SIGKILL');
       await proxy.close(100);
@@ -225,4 +226,34 @@ describe('a client that leaves before its answer is ready', () => {
       await slow.close();
     }
   });
+});
+
+describe('stdout on a full disk (the process log and the default access log "-")', () => {
+  it('the CLI keeps serving, says so once on stderr, and still stops cleanly on SIGTERM', async () => {
+    const { openSync, closeSync } = await import('node:fs');
+    const { once } = await import('node:events');
+    const origin = await startHttpOrigin();
+    const port = await freePort();
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../../dist/main.js'), 'forward', '--listen', `127.0.0.1:${port}`,
+      '--allow-target', '127.0.0.0/8', '--rules', await mkdtemp(join(tmpdir(), 'portico-norules-'))], { stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    try {
+      await eventually(async () => (await get(port, `${origin.url}/echo`)).status === 200, 15_000).catch((e: unknown) => {
+        throw new Error(`${String(e)}; exit ${String(child.exitCode)}; stderr: ${err}`);
+      });
+      for (let i = 0; i < 30; i++) expect((await get(port, `${origin.url}/bytes/3000`)).status).toBe(200);
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await Promise.race([exited, new Promise((r) => setTimeout(() => r(['timeout']), 10_000))]) as [number | string];
+      expect(code).toBe(0);
+      // The process log buffers 4 KiB: its first failed write (at the latest the flush on SIGTERM) is reported, once.
+      expect(err.match(/process log \(fd 1\) failed: ENOSPC/g)).toHaveLength(1);
+    } finally {
+      child.kill('SIGKILL');
+      await origin.close();
+    }
+  }, 40_000);
 });

@@ -12,8 +12,8 @@ import { reverseConfigSchema } from '../../src/reverse/config.js';
 import { hashPasswordScrypt } from '../../src/stages/access.js';
 import { curl } from '../helpers/curl.js';
 import { startHttpOrigin, startHttpsOrigin, type Origin } from '../helpers/origin.js';
-import { startTestProxy, waitFor } from '../helpers/proxy.js';
-import { openRaw, rawExchange, within } from '../helpers/raw-http.js';
+import { startTestProxy } from '../helpers/proxy.js';
+import { eventually, openRaw, rawExchange, within } from '../helpers/raw-http.js';
 import { makeTestPki } from '../helpers/test-pki.js';
 
 /** Security review items (issue 9), each proven over real sockets. */
@@ -135,7 +135,7 @@ describe('secrets never reach the logs', () => {
         '-H', 'Cookie: session=SECRET-2', `${cookieOrigin.url}/private`]);
       expect(r.status).toBe(200);
       await observers.accessLog?.flush();
-      await waitFor(async () => (await readFile(join(dir, 'access.1.log'), 'utf8').catch(() => '')).includes('/private') || undefined);
+      await eventually(async () => (await readFile(join(dir, 'access.1.log'), 'utf8')).includes('/private'));
       const accessLog = await readFile(join(dir, 'access.1.log'), 'utf8');
       expect(accessLog).toContain('/private');
       for (const secret of SECRETS) {

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import pinoRoll from 'pino-roll';
+import { degradeOnError } from '../degrade.js';
 
 /** Something lines can be written to: stdout (sonic-boom, asynchronous) or a pino-roll file. */
 export interface LineSink {
@@ -36,8 +37,7 @@ function wrap(stream: Boom, own: boolean, onFailure: (err: Error) => void): Line
   // sonic-boom emits 'error' on a failed write (ENOSPC on a full disk): unhandled, that would end the process.
   // The access log is an observer: it degrades (this destination stops, one warning), the proxy carries on.
   let failed = false;
-  stream.on('error', (err: Error) => {
-    if (failed) return;
+  degradeOnError(stream, (err) => {
     failed = true;
     onFailure(err);
   });

@@ -119,5 +119,5 @@ describe('portico l4 (CLI)', () => {
     const growthMiB = (peak - before) / 1024;
     console.log(`l4 1 GiB: ${((Date.now() - t0) / 1000).toFixed(1)} s, RSS ${Math.round(before / 1024)} MiB → peak ${Math.round(peak / 1024)} MiB`);
     expect(growthMiB).toBeLessThan(64);
-  }, 90_000);
+  }, 180_000); // ~30 s on the shared 2-core VM under other engineers' load; a few seconds on a quiet one
 });

@@ -70,13 +70,13 @@ describe('portico l4 over TCP', () => {
   });
 
   it('closes the client with a NO_HEALTHY_BACKEND / CONNECT_REFUSED flow when every backend is gone', async () => {
-    const bs = await backends('b1');
-    await bs[0]!.close();
-    const x = await l4(single(bs));
+    // Ports 1 and 2 (tcpmux, privileged): nothing listens there, while a just-freed ephemeral port may be reused by
+    // another test on this shared machine.
+    const x = await l4({ listeners: [{ listen: '127.0.0.1:0', pool: 'p' }], pools: { p: { backends: ['127.0.0.1:1', '127.0.0.1:2'] } } });
     expect(await talk(x.port(), 'x')).toBe('');
     const [f] = await x.waitFlows(1);
     expect(f?.error?.code).toBe('NO_HEALTHY_BACKEND');
-    expect(f?.error?.message).toMatch(/tried 127\.0\.0\.1:\d+ ECONNREFUSED/);
+    expect(f?.error?.message).toMatch(/tried 127\.0\.0\.1:1 ECONNREFUSED, 127\.0\.0\.1:2 ECONNREFUSED/);
     expect(f?.notes.close).toBe('connect failed');
   });
 

@@ -45,7 +45,12 @@ export async function talk(port: number, payload: string | Buffer, host = '127.0
   s.setEncoding('latin1');
   s.on('data', (d: string) => { out += d; });
   s.end(payload);
-  await new Promise<void>((resolve, reject) => { s.once('close', () => resolve()); s.once('error', reject); });
+  const timer = setTimeout(() => s.destroy(new Error(`no close within 15 s (got "${out.slice(0, 80)}")`)), 15_000);
+  try {
+    await new Promise<void>((resolve, reject) => { s.once('close', () => resolve()); s.once('error', reject); });
+  } finally {
+    clearTimeout(timer);
+  }
   return out;
 }
 

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -71,5 +72,41 @@ describe('rate limits shared through Redis', () => {
     expect(warnings[0]).toContain('fail open');
     expect((await statuses([`${deny.url}/x`]))[0]).toBe(429);
     expect(await statuses([local.url, local.url, local.url].map((u) => `${u}/x`))).toEqual([200, 200, 429]);
+  });
+});
+
+describe('a route cache shared through Redis', () => {
+  it('a response stored by one instance is a hit on another, and the backend sees one request', async (t) => {
+    if (mode === 'skip') return t.skip();
+    expect(mode).toBe('run');
+    const b = await startBackend('b', (_req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=60');
+      res.end('shared page');
+    });
+    cleanup.push(() => b.close());
+    const cache = { store: REDIS_URL, opTimeoutMs: 500, redis: { namespace: testNamespace() } };
+    const make = async (): Promise<ReverseProxy> => {
+      const cfg = validateConfig(reverseConfigSchema, mergeConfig({ listen: '127.0.0.1:0', log: { level: 'silent' } }, {
+        pools: { web: { backends: [b.address] } }, routes: [{ id: 'pages', pool: 'web', cache }],
+      }), 'test');
+      const p = await startReverse(cfg, { log: pino({ level: 'silent' }) });
+      cleanup.push(() => p.close(500));
+      return p;
+    };
+    const [p1, p2] = [await make(), await make()];
+    // Behind an L4 balancer both instances see the same Host, so the same cache key.
+    const get = (port: number): Promise<{ body: string; cacheStatus: string }> => new Promise((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/page', headers: { host: 'shop.test' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ body, cacheStatus: String(res.headers['cache-status']) }));
+      }).on('error', reject).end();
+    });
+    expect((await get(p1.port)).body).toBe('shared page');
+    await new Promise((r) => setTimeout(r, 100)); // the store write finishes after the response
+    const hit = await get(p2.port);
+    expect(hit.body).toBe('shared page');
+    expect(hit.cacheStatus).toMatch(/portico; hit/);
+    expect(b.hits).toBe(1);
   });
 });

@@ -112,9 +112,6 @@ export function l4Command(): Command {
         await lb.close(0);
         throw err;
       }
-      lb.bus.subscribe((e) => {
-        if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
-      });
       process.on('SIGHUP', () => {
         void (async () => {
           try {
@@ -131,6 +128,9 @@ export function l4Command(): Command {
       if (isClusterWorker()) reportReady(lb.urls()); // the primary prints the ready lines once every worker listens
       else for (const url of lb.urls()) process.stdout.write(`portico l4 listening on ${url}\n`);
       if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
+      lb.bus.subscribe((e) => {
+        if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
+      }, { types: ['backend.health'] }); // only these: without other listeners no flow record is built per connection
       const o = observers;
       await runUntilSignal(log, async () => {
         await lb.close();

@@ -165,7 +165,7 @@ export class TcpListener {
     end: { error: ProxyError | undefined; close: string; attempts: number; pick: string | undefined; backend?: string; connectMs?: number }): void {
     this.clients.delete(client);
     this.drain.end();
-    if (this.deps.bus.idle) return; // nobody listens: build nothing
+    if (!this.deps.bus.wants('flow.end')) return; // nobody listens: build nothing
     const info: L4FlowInfo = {
       id: this.deps.nextId(), protocol: 'tcp', startedAt, client: `${conn.peer.ip}:${conn.peer.port}`, listener: this.address,
       listenerName: this.routes.config.name, pool: conn.pool, backend: end.backend, attempts: end.attempts, pick: end.pick, sni: conn.sni,

@@ -129,7 +129,7 @@ export class UdpListener {
   private end(s: Session, close: string): void {
     try { s.upstream.close(); } catch { /* already closed */ }
     s.pool.released(s.backend, s.client.ip, this.deps.clock.monotonic());
-    if (this.deps.bus.idle) return;
+    if (!this.deps.bus.wants('flow.end')) return;
     this.deps.bus.emit({ type: 'flow.end', flow: l4Record({
       id: s.id, protocol: 'udp', startedAt: s.startedAt, client: `${s.client.ip}:${s.client.port}`, listener: this.address,
       listenerName: this.routes.config.name, pool: s.pool.name, backend: s.backend.id, attempts: 1, pick: undefined, sni: undefined,

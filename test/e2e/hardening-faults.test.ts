@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -230,8 +232,6 @@ describe('a client that leaves before its answer is ready', () => {
 
 describe('stdout on a full disk (the process log and the default access log "-")', () => {
   it('the CLI keeps serving, says so once on stderr, and still stops cleanly on SIGTERM', async () => {
-    const { openSync, closeSync } = await import('node:fs');
-    const { once } = await import('node:events');
     const origin = await startHttpOrigin();
     const port = await freePort();
     const full = openSync('/dev/full', 'w');

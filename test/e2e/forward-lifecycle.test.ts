@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curl } from '../helpers/curl.js';
 import { startHttpOrigin } from '../helpers/origin.js';
-import { startTestProxy } from '../helpers/proxy.js';
+import { startTestProxy, waitFor } from '../helpers/proxy.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 
@@ -29,11 +29,12 @@ function spawnPortico(args: string[], cwd?: string): { proc: ReturnType<typeof s
 
 describe('graceful shutdown', () => {
   it('lets a request in flight finish, then refuses new connections', async () => {
-    const origin = await startHttpOrigin((_req, res) => setTimeout(() => res.end('slow but complete'), 400));
+    let arrived = 0;
+    const origin = await startHttpOrigin((_req, res) => { arrived += 1; setTimeout(() => res.end('slow but complete'), 400); });
     const proxy = await startTestProxy();
     try {
       const inFlight = curl(['-x', proxy.url, `${origin.url}/slow`]);
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => arrived > 0, 10_000); // in flight for sure: the origin holds it (a fixed sleep raced curl's start under load)
       const closing = proxy.close(5000);
       const r = await inFlight;
       expect(r.status).toBe(200);

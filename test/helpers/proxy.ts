@@ -24,6 +24,8 @@ export async function waitFor<T>(fn: () => T | undefined, timeoutMs = 5000): Pro
   const start = Date.now();
   for (;;) {
     const v = fn();
+    // An async predicate would "succeed" at once with its pending promise: refuse it loudly (use `eventually`).
+    if (v instanceof Promise) throw new Error('waitFor takes a synchronous predicate; use eventually() from raw-http.ts');
     if (v !== undefined && v !== false) return v;
     if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for condition');
     await new Promise((r) => setTimeout(r, 10));

@@ -148,18 +148,23 @@ function parseHostname(h: string): string | undefined {
   }
 }
 
-/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) or NAT64 (64:ff9b::/96) form. */
+/**
+ * The IPv4 address an IPv6 form carries: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64
+ * (64:ff9b::/96), 6to4 (2002:AABB:CCDD::/48, RFC 3056) and Teredo (2001:0::/32, RFC 4380: the client address,
+ * stored inverted in the last 32 bits). A relay turns any of these into traffic to that IPv4 address.
+ */
 export function embeddedIpv4(ipv6: string): string | undefined {
   const h = ipv6Hextets(ipv6);
   if (!h) return undefined;
   const zeros = (from: number, to: number): boolean => h.slice(from, to).every((x) => x === 0);
+  const quad = (hi: number, lo: number): string => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  if (h[0] === 0x2002) return quad(h[1] as number, h[2] as number);
+  if (h[0] === 0x2001 && h[1] === 0) return quad((h[6] as number) ^ 0xffff, (h[7] as number) ^ 0xffff);
   const mapped = zeros(0, 5) && h[5] === 0xffff;
   const compat = zeros(0, 6);
   const nat64 = h[0] === 0x64 && h[1] === 0xff9b && zeros(2, 6);
   if (!mapped && !compat && !nat64) return undefined;
-  const hi = h[6] as number;
-  const lo = h[7] as number;
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  return quad(h[6] as number, h[7] as number);
 }
 
 function ipv6Hextets(ip: string): number[] | undefined {

@@ -30,6 +30,9 @@ describe('embeddedIpv4', () => {
     ['::ffff:127.0.0.1', '127.0.0.1'],
     ['::7f00:1', '127.0.0.1'],
     ['64:ff9b::a9fe:a9fe', '169.254.169.254'],
+    ['2002:7f00:1::', '127.0.0.1'],
+    ['2002:a9fe:a9fe:1::5', '169.254.169.254'],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', '127.0.0.1'],
     ['2001:db8::1', undefined],
     ['::ffff:1:0:1', undefined],
   ])('%s → %s', (input, expected) => {
@@ -47,6 +50,8 @@ describe('target guard defaults', () => {
     ['127.1', 'loopback'],
     ['[::1]', 'loopback'],
     ['::1', 'loopback'],
+    ['[2002:7f00:1::]', 'loopback'],
+    ['[2001:0:4136:e378:8000:63bf:80ff:fffe]', 'loopback'],
     ['[0:0:0:0:0:0:0:1]', 'loopback'],
     ['[::ffff:127.0.0.1]', 'loopback'],
     ['[::ffff:7f00:1]', 'loopback'],

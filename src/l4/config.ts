@@ -78,8 +78,13 @@ const poolSchema = z.object({
   /** Backends tried per connection before the client is closed (a failed connect moves on to another). */
   maxAttempts: positive.default(3),
   noDelay: z.boolean().default(true),
-  keepAlive: z.object({ enabled: z.boolean().default(true), initialDelayMs: ms.default(60_000) }).strict()
-    .default({ enabled: true, initialDelayMs: 60_000 }),
+  /**
+   * TCP keep-alive probes on both sockets. Off by default, as HAProxy (`option tcpka`) and nginx stream
+   * (`proxy_socket_keepalive`) have it: the idle timeout already ends dead connections, and it costs two
+   * setsockopt calls per connection.
+   */
+  keepAlive: z.object({ enabled: z.boolean().default(false), initialDelayMs: ms.default(60_000) }).strict()
+    .default({ enabled: false, initialDelayMs: 60_000 }),
   /** Coalesce client writes towards the backend for this long (cork/uncork); 0 = write at once. */
   coalesceWindowMs: ms.max(1000).default(0),
 }).strict();

@@ -19,7 +19,7 @@ describe('l4 config', () => {
     expect(c.listeners[0]).toMatchObject({ listen: { host: '127.0.0.1', port: 7000 }, protocol: 'tcp', pool: 'default', maxConnections: 10_000 });
     expect(c.pools.default).toMatchObject({
       balance: { algorithm: 'round-robin' }, proxyProtocol: 'off', connectTimeoutMs: 3000, maxAttempts: 3,
-      noDelay: true, maxConnectionsPerBackend: 0, coalesceWindowMs: 0,
+      noDelay: true, keepAlive: { enabled: false }, maxConnectionsPerBackend: 0, coalesceWindowMs: 0,
     });
     expect(c.pools.default?.stick).toBeUndefined();
     expect(c.pools.default?.health).toBeUndefined();

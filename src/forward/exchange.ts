@@ -19,6 +19,35 @@ export interface ExchangeDeps {
   readonly mode?: Mode;
 }
 
+/**
+ * A live flow made by a front door. A class, so that the lazy `signal` is one getter on the prototype: an object
+ * literal with a getter is built through V8's slow path on every request (measured: cache hits ~10% dearer).
+ */
+class LiveFlow implements Flow {
+  readonly startedAt: number;
+  requestBody: Flow['requestBody'] = null;
+  response: Flow['response'];
+  responseBody: Flow['responseBody'];
+  error: Flow['error'];
+  readonly timings: Flow['timings'];
+  bytesIn = 0;
+  bytesOut = 0;
+  capture: Flow['capture'];
+
+  constructor(
+    readonly id: string, readonly mode: Mode, readonly abort: FlowAbort, readonly client: Flow['client'],
+    public request: Flow['request'], readonly notes: Flow['notes'], clock: Clock,
+  ) {
+    this.startedAt = clock.now();
+    this.timings = { start: clock.monotonic() };
+  }
+
+  /** Built only when read. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+}
+
 /** Builds the live Flow for a request; its signal aborts when the client goes away before the response is done. */
 export function createFlow(req: IncomingMessage, res: ServerResponse, url: URL, deps: ExchangeDeps, tunnel?: TunnelInfo): Flow {
   const abort = new FlowAbort();
@@ -27,20 +56,12 @@ export function createFlow(req: IncomingMessage, res: ServerResponse, url: URL, 
   });
   const client = tunnel ? { ...tunnel.client } : clientAddress(req.socket);
   const headers: RawHeaders = fromNodeRaw(req.rawHeaders);
-  const flow: Flow = {
-    id: deps.nextId(),
-    mode: deps.mode ?? 'forward',
-    get signal() { return abort.signal; }, // built only when read
-    abort,
-    client: tunnel?.user !== undefined ? { ...client, user: tunnel.user } : client,
-    startedAt: deps.clock.now(),
-    request: { method: req.method ?? 'GET', url, version: req.httpVersion === '1.0' ? '1.0' : '1.1', headers },
-    requestBody: null,
-    notes: tunnel ? { intercepted: tunnel.secure, tunnel: tunnel.id } : {},
-    timings: { start: deps.clock.monotonic() },
-    bytesIn: 0,
-    bytesOut: 0,
-  };
+  const flow = new LiveFlow(
+    deps.nextId(), deps.mode ?? 'forward', abort,
+    tunnel?.user !== undefined ? { ...client, user: tunnel.user } : client,
+    { method: req.method ?? 'GET', url, version: req.httpVersion === '1.0' ? '1.0' : '1.1', headers },
+    tunnel ? { intercepted: tunnel.secure, tunnel: tunnel.id } : {}, deps.clock,
+  );
   if (hasBody(req)) flow.requestBody = countingBody(req, flow);
   return flow;
 }

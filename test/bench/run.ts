@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Portico's forward proxy vs a direct baseline, on 127.0.0.1 only.
  *   BENCH_QUICK=1                          ~1 minute smoke run (1 round of 3 s, 50 new hosts)
- *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers,logging,l4    pick scenarios (default: all)
+ *   BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers,logging,l4,reverse    pick scenarios (default: all)
  * Prints Markdown tables on stdout (progress on stderr) and writes test/bench/results/<date>.json.
  * Speed targets live here, never in timed unit tests.
  */
@@ -18,6 +18,7 @@ import { runCerts } from './scenarios/certs.js';
 import { runHttps } from './scenarios/https.js';
 import { runL4 } from './scenarios/l4.js';
 import { runPlain } from './scenarios/plain.js';
+import { runReverse } from './scenarios/reverse.js';
 import { runScript } from './scenarios/script.js';
 import { runWorkers } from './scenarios/workers.js';
 
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
         (quick) => (quick ? ['--duration', '2', '--rounds', '1'] : ['--duration', '5', '--rounds', '5'])));
     }
     if (options.only.has('l4')) await attempt('l4', () => runL4(ctx));
+    if (options.only.has('reverse')) await attempt('reverse', () => runReverse(ctx));
   } finally {
     await stopAll();
     await rm(tmp, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /** Bench settings from the environment: BENCH_QUICK=1 (smoke run), BENCH_ONLY=plain,mitm,connect,certs,policy,cache,workers,logging,l4. */
-export const SCENARIOS = ['plain', 'mitm', 'connect', 'certs', 'policy', 'cache', 'workers', 'logging', 'l4'] as const;
+export const SCENARIOS = ['plain', 'mitm', 'connect', 'certs', 'policy', 'cache', 'workers', 'logging', 'l4', 'reverse'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -10,11 +10,13 @@ import { startL4 } from '../l4/server.js';
 import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { runUntilSignal } from './signals.js';
+import { assertTerminal, openTuiLog, runForwardTui, TUI_LOG_FILE } from './tui.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export interface L4Flags {
   config?: string;
+  tui?: boolean;
   listen?: string;
   backend?: string[];
   balance?: string;
@@ -98,21 +100,27 @@ export function l4Command(): Command {
     .option('--access-log <dest>', 'access-log destinations: - (stdout) or files, comma-separated')
     .option('--shutdown-grace <ms>', 'time established connections get on SIGTERM (default 10000)')
     .option('--workers <n|auto>', 'worker processes sharing the listeners (default 1; auto = one per core)')
+    .option('--tui', `show live connections and backends in a terminal UI; logs then go to ./${TUI_LOG_FILE}`)
     .action(async (flags: L4Flags) => {
       const config = loadL4Config(flags);
+      if (flags.tui && config.cluster.workers !== 1) throw new Error('--tui runs in one process: use it without --workers (or attach with portico tui --connect)');
       if (await runClusterPrimaryIfAsked('l4', config, { version: VERSION })) return;
-      const log = createLogger(config.log.level);
+      if (flags.tui) assertTerminal();
+      const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
+      const log = createLogger(config.log.level, tuiFd);
       const lb = await startL4(config, { log });
       let observers;
       try {
         observers = isClusterWorker() ? workerObservers(lb.bus, config) : await startObservers(lb.bus, config, {
           mode: 'l4', version: VERSION, log, inFlight: () => lb.active(), upstreams: () => lb.snapshot(),
+          ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
         });
       } catch (err) {
         await lb.close(0);
         throw err;
       }
-      process.on('SIGHUP', () => {
+      // SIGHUP reloads a daemon; under --tui it means the terminal went away (runForwardTui stops then).
+      if (!flags.tui) process.on('SIGHUP', () => {
         void (async () => {
           try {
             await lb.reload(loadL4Config(flags));
@@ -125,17 +133,22 @@ export function l4Command(): Command {
           }
         })();
       });
+      const o = observers;
+      const stop = async (): Promise<void> => {
+        await lb.close();
+        await new Promise((resolve) => setImmediate(resolve)); // the bus delivers the last flows on the next turn
+        await o.close();
+      };
+      if (flags.tui) {
+        return runForwardTui({ mode: 'l4', bus: lb.bus, proxyUrl: lb.urls().join(' '), version: VERSION, log, stop,
+          gauges: () => ({ inFlight: lb.active(), tunnels: 0 }) });
+      }
       if (isClusterWorker()) reportReady(lb.urls()); // the primary prints the ready lines once every worker listens
       else for (const url of lb.urls()) process.stdout.write(`portico l4 listening on ${url}\n`);
       if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       lb.bus.subscribe((e) => {
         if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
       }, { types: ['backend.health'] }); // only these: without other listeners no flow record is built per connection
-      const o = observers;
-      await runUntilSignal(log, async () => {
-        await lb.close();
-        await new Promise((resolve) => setImmediate(resolve)); // the bus delivers the last flows on the next turn
-        await o.close();
-      });
+      await runUntilSignal(log, stop);
     });
 }

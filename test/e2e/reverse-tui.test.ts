@@ -1,39 +1,15 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/redis.js';
 import { startBackend, type TestBackend } from '../helpers/reverse.js';
+import { hasTmux, sessionGone, tmux, waitScreen } from '../helpers/tmux.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 const SESSION = `portico-rtui-${process.pid}`;
 
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    console.error('reverse --tui e2e skipped: tmux is not installed');
-    return false;
-  }
-}
-
-function tmux(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => { execFile('tmux', args, (err, stdout) => (err ? reject(err) : resolve(stdout))); });
-}
-
-async function waitScreen(test: (s: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
-  let last = '';
-  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(100)) {
-    last = await tmux('capture-pane', '-p', '-t', SESSION).catch(() => last);
-    if (test(last)) return last;
-  }
-  throw new Error(`screen never showed ${what}; last screen:\n${last}`);
-}
-
-describe.skipIf(!hasTmux())('portico reverse --tui in a real terminal (tmux)', () => {
+describe.skipIf(!hasTmux('reverse --tui e2e'))('portico reverse --tui in a real terminal (tmux)', () => {
   let backends: TestBackend[];
   let dir: string;
   let port: number;
@@ -44,7 +20,7 @@ describe.skipIf(!hasTmux())('portico reverse --tui in a real terminal (tmux)', (
     port = await freePort();
     const cmd = `node ${MAIN} reverse --tui --listen 127.0.0.1:${port} ${backends.map((b) => `--backend ${b.address}`).join(' ')}`;
     await tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', '-c', dir, cmd);
-    await waitScreen((s) => s.includes('portico · reverse'), 'the header bar');
+    await waitScreen(SESSION, (s) => s.includes('portico · reverse'), 'the header bar');
   });
 
   afterAll(async () => {
@@ -59,12 +35,11 @@ describe.skipIf(!hasTmux())('portico reverse --tui in a real terminal (tmux)', (
       expect(res.status).toBe(200);
       await res.text();
     }
-    const s = await waitScreen((x) => x.includes('/hello') && x.includes('/world'), 'both flows');
+    const s = await waitScreen(SESSION, (x) => x.includes('/hello') && x.includes('/world'), 'both flows');
     expect(s).toContain(`reverse http://127.0.0.1:${port}`);
     expect(s).not.toContain('"level"'); // logs went to portico.log, not over the screen
     await tmux('send-keys', '-t', SESSION, 'q');
-    for (let i = 0; i < 50 && (await tmux('has-session', '-t', SESSION).then(() => true, () => false)); i++) await sleep(100);
-    expect(await tmux('has-session', '-t', SESSION).then(() => true, () => false)).toBe(false);
+    expect(await sessionGone(SESSION)).toBe(true);
     expect(await readFile(join(dir, 'portico.log'), 'utf8')).toContain('TUI closed, shutting down');
   });
 });

@@ -3,19 +3,12 @@ import picomatch from 'picomatch';
 import { z } from 'zod';
 import { parseBalance } from '../balance/spec.js';
 import { clusterSchema } from '../cluster/config.js';
+import { backendSchema } from '../config/backend-schema.js';
 import { adminSchema, listenSchema, logSchema } from '../config/schema.js';
-import { parseAddress } from '../upstream/backend.js';
 
 const ms = z.number().int().nonnegative();
 const positive = z.number().int().positive();
 const name = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ -');
-
-const backendSchema = z.union([z.string(), z.object({ address: z.string(), weight: z.number().positive().default(1) }).strict()])
-  .transform((b, ctx) => {
-    const spec = typeof b === 'string' ? { address: b, weight: 1 } : b;
-    try { parseAddress(spec.address); } catch (err) { ctx.addIssue({ code: 'custom', message: (err as Error).message }); }
-    return spec;
-  });
 
 const balanceSchema = z.string().default('round-robin').transform((text, ctx) => {
   try {

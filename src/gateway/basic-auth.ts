@@ -3,9 +3,9 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../core/clock.js';
 import type { Flow } from '../core/flow.js';
 import { getHeader } from '../core/headers.js';
-import { CONTINUE, type Stage, type Verdict } from '../core/stage.js';
+import type { Stage, Verdict } from '../core/stage.js';
 import { loadHtpasswd, verifyPassword, type PasswordHash } from '../stages/htpasswd.js';
-import { quote, unauthorized, withoutAuthorization } from './unauthorized.js';
+import { admit, quote, unauthorized } from './unauthorized.js';
 
 export interface BasicAuthOptions {
   /** htpasswd-style file (bcrypt or scrypt hashes, see stages/htpasswd.ts). */
@@ -34,11 +34,7 @@ export async function basicAuthStage(opts: BasicAuthOptions, deps: { clock: Cloc
   const users = await loadHtpasswd(opts.htpasswd);
   const verified = new LRUCache<string, string>({ max: VERIFIED_MAX, ttl: VERIFIED_TTL_MS, perf: { now: () => deps.clock.monotonic() } });
   const challenge = `Basic realm=${quote(opts.realm)}, charset="UTF-8"`;
-  const accept = (flow: Flow, user: string): Verdict => {
-    flow.client.user = user;
-    if (!opts.forwardCredentials) flow.request.headers = withoutAuthorization(flow.request.headers);
-    return CONTINUE;
-  };
+  const accept = (flow: Flow, user: string): Verdict => admit(flow, user, opts.forwardCredentials);
   return {
     name: 'basic-auth',
     onRequest(flow) {

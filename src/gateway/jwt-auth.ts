@@ -3,8 +3,8 @@ import { importSPKI, importX509, jwtVerify, type CryptoKey, type JWTVerifyOption
 import type { Clock } from '../core/clock.js';
 import type { Flow } from '../core/flow.js';
 import { getHeader } from '../core/headers.js';
-import { CONTINUE, type Stage, type Verdict } from '../core/stage.js';
-import { quote, unauthorized, withoutAuthorization } from './unauthorized.js';
+import type { Stage, Verdict } from '../core/stage.js';
+import { admit, quote, unauthorized } from './unauthorized.js';
 
 export interface JwtAuthOptions {
   /** HS256 shared secret, inline or in a file (at least 32 bytes, RFC 7518 §3.2). */
@@ -81,11 +81,7 @@ export async function jwtAuthStage(opts: JwtAuthOptions, deps: { clock: Clock })
     if (key === undefined) throw Object.assign(new Error('alg not accepted'), { code: 'ERR_JOSE_ALG_NOT_ALLOWED' });
     return key;
   };
-  const accept = (flow: Flow, sub: unknown): Verdict => {
-    if (typeof sub === 'string') flow.client.user = sub;
-    if (!opts.forwardCredentials) flow.request.headers = withoutAuthorization(flow.request.headers);
-    return CONTINUE;
-  };
+  const accept = (flow: Flow, sub: unknown): Verdict => admit(flow, typeof sub === 'string' ? sub : undefined, opts.forwardCredentials);
   return {
     name: 'jwt-auth',
     onRequest(flow) {

@@ -1,5 +1,6 @@
-import type { RawHeaders } from '../core/flow.js';
-import type { Verdict } from '../core/stage.js';
+import type { Flow, RawHeaders } from '../core/flow.js';
+import { removeHeader } from '../core/headers.js';
+import { CONTINUE, type Verdict } from '../core/stage.js';
 
 const enc = new TextEncoder();
 
@@ -18,7 +19,12 @@ export function quote(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
-/** Removes the Authorization field (and only it) so the backend never sees the gateway's credentials. */
-export function withoutAuthorization(headers: RawHeaders): RawHeaders {
-  return headers.filter(([name]) => name.toLowerCase() !== 'authorization');
+/**
+ * Lets an authenticated request on: names its user (when known) on the flow and, unless the route forwards
+ * credentials, removes the Authorization field so the backend never sees the gateway's credentials.
+ */
+export function admit(flow: Flow, user: string | undefined, forwardCredentials: boolean): Verdict {
+  if (user !== undefined) flow.client.user = user;
+  if (!forwardCredentials) flow.request.headers = removeHeader(flow.request.headers, 'authorization');
+  return CONTINUE;
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -22,7 +23,9 @@ async function leaf(id: string, names: string[]): Promise<{ cert: string; key: s
   const p = (f: string): string => join(pki.dir, `${id}.${f}`);
   await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('key'), '-out', p('csr'), '-subj', `/CN=${names[0] ?? id}`]);
   await writeFile(p('ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
-  await run('openssl', ['x509', '-req', '-in', p('csr'), '-CA', pki.caFile, '-CAkey', join(pki.dir, 'ca.key'), '-CAcreateserial',
+  // A serial of its own per leaf: the leaves are signed concurrently, and -CAcreateserial races on the shared ca.srl
+  // ("Unable to load number from ca.srl" when one openssl reads the file another is writing).
+  await run('openssl', ['x509', '-req', '-in', p('csr'), '-CA', pki.caFile, '-CAkey', join(pki.dir, 'ca.key'), '-set_serial', `0x${randomBytes(8).toString('hex')}`,
     '-out', p('pem'), '-extfile', p('ext'), '-days', '2']);
   return { cert: p('pem'), key: p('key') };
 }

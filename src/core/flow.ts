@@ -77,6 +77,11 @@ export interface Notes {
    * fail-open), or `limited` when it got 429 (fail-closed: refused because Redis was down).
    */
   rateLimit?: 'local' | 'redis' | 'fail-open' | 'fail-closed' | 'limited';
+  /**
+   * Reverse proxy: the client address resolved through trusted proxies' X-Forwarded-For (the rightmost untrusted hop,
+   * nginx's real_ip_recursive), set only when the peer is a trusted proxy and names someone else; rate limits key on it.
+   */
+  realIp?: string;
   /** How the pipeline answered: from upstream, a stage's local reply, or a kill. */
   source?: 'upstream' | 'local' | 'kill';
   /** L4: why the connection or UDP session ended (`client closed`, `backend closed`, `idle timeout`, `shutdown`, …). */

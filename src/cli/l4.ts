@@ -85,7 +85,7 @@ export function l4Command(): Command {
     .option('--backend <host:port>', 'a backend (repeat the flag)', collect)
     .option('--balance <policy>', `${BALANCE_HELP.split('|').filter((s) => !/path|header|cookie/.test(s)).join('|')}`)
     .option('--udp', 'balance UDP datagrams (per-client sessions) instead of TCP connections')
-    .option('--proxy-protocol <version>', 'send a PROXY protocol header to backends: v1|v2')
+    .option('--proxy-protocol <version>', 'send a PROXY protocol header to backends: v1|v2 (--udp: v2 only, on every datagram)')
     .option('--health-interval <ms>', 'active TCP connect checks every MS')
     .option('--stick-ttl <ms>', 'stick table: a client IP keeps its backend until idle this long')
     .option('--max-conns <n>', 'connections (UDP: sessions) at once on the listener (default 10000)')

@@ -52,7 +52,10 @@ const healthSchema = z.object({
 const poolSchema = z.object({
   backends: z.array(backendSchema).min(1),
   balance: balanceSchema,
-  /** Send a PROXY protocol header to each backend before any client byte (HAProxy `send-proxy` / `send-proxy-v2`). */
+  /**
+   * Send a PROXY protocol header to each backend before any client byte (HAProxy `send-proxy` / `send-proxy-v2`);
+   * towards UDP backends only v2 (DGRAM), in front of every datagram.
+   */
   proxyProtocol: z.enum(['off', 'v1', 'v2']).default('off'),
   /** Active checks (TCP connect, or send/expect); off unless given. */
   health: healthSchema.optional(),
@@ -140,8 +143,9 @@ export const l4ConfigSchema = z.object({
       if (l.sni !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'sni'], message: 'SNI routing needs TCP (TLS)' });
       if (l.acceptProxyProtocol !== undefined) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'acceptProxyProtocol'], message: 'PROXY protocol is accepted on TCP listeners only' });
       const pool = cfg.pools[l.pool ?? pools[0] ?? ''];
-      if (pool !== undefined && pool.proxyProtocol !== 'off') {
-        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'pool'], message: 'a UDP listener cannot use a pool that sends the PROXY protocol' });
+      // v2 has a DGRAM form (header on every datagram); v1 is text for TCP streams only (TCP4/TCP6).
+      if (pool !== undefined && pool.proxyProtocol === 'v1') {
+        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'pool'], message: 'PROXY protocol v1 has no UDP form: a UDP listener\'s pool may send v2 only (proxyProtocol: v2)' });
       }
     }
   });

@@ -4,6 +4,7 @@ import { isIPv6 } from 'node:net';
 import { ProxyError } from '../core/errors.js';
 import { unmapIPv4 } from './address.js';
 import type { L4Backend } from './backend.js';
+import { encodeV2, type Endpoint } from './proxy-protocol.js';
 import { l4Record } from './record.js';
 import type { L4Pool } from './pool.js';
 import { SessionTable, type Timed } from './sessions.js';
@@ -15,6 +16,8 @@ interface Session extends Timed {
   readonly pool: L4Pool;
   readonly backend: L4Backend;
   readonly upstream: dgram.Socket;
+  /** The pool's PROXY v2 header (DGRAM) for this client, sent in front of every datagram; undefined when off. */
+  readonly header: Buffer | undefined;
   readonly start: number;
   readonly startedAt: number;
   bytesIn: number;
@@ -36,6 +39,8 @@ export class UdpListener {
   private readonly table: SessionTable<Session>;
   private sweeper: NodeJS.Timeout | undefined;
   private address = '';
+  /** The bound address: the PROXY header's destination (a wildcard bind gives the wildcard: no IP_PKTINFO in Node). */
+  private local: Endpoint = { ip: '', port: 0 };
   private accepting = true;
   refused = 0;
 
@@ -53,6 +58,7 @@ export class UdpListener {
     await once(this.socket, 'listening');
     const a = this.socket.address();
     this.address = `${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+    this.local = { ip: unmapIPv4(a.address), port: a.port };
     const every = Math.max(10, Math.min(1000, Math.floor(this.routes.idleTimeoutMs / 4)));
     this.sweeper = setInterval(() => {
       for (const [, s] of this.table.expire(this.deps.clock.monotonic())) this.end(s, 'idle timeout');
@@ -88,7 +94,7 @@ export class UdpListener {
     }
     s.lastSeen = now;
     s.bytesIn += msg.length;
-    if (s.pending === undefined) s.upstream.send(msg);
+    if (s.pending === undefined) this.forward(s, msg);
     else if (s.pending.length < MAX_PENDING) s.pending.push(msg);
   }
 
@@ -100,8 +106,10 @@ export class UdpListener {
     if (pool === undefined || pick === undefined) { this.refused++; return undefined; }
     const b = pick.backend;
     const upstream = dgram.createSocket({ type: isIPv6(b.host) ? 'udp6' : 'udp4' });
+    const client = { ip, port: rinfo.port };
+    const header = pool.config.proxyProtocol === 'v2' ? encodeV2({ source: client, destination: this.local, transport: 'dgram' }) : undefined;
     const s: Session = {
-      id: this.deps.nextId(), client: { ip, port: rinfo.port }, pool, backend: b, upstream, start: now,
+      id: this.deps.nextId(), client, pool, backend: b, upstream, header, start: now,
       startedAt: this.deps.clock.now(), lastSeen: now, bytesIn: 0, bytesOut: 0, error: undefined, pending: [],
     };
     if (!this.table.add(key, s)) { upstream.close(); this.refused++; return undefined; }
@@ -120,10 +128,16 @@ export class UdpListener {
     upstream.connect(b.port, b.host, () => {
       const queued = s.pending ?? [];
       s.pending = undefined;
-      for (const m of queued) upstream.send(m);
+      for (const m of queued) this.forward(s, m);
     });
     pool.connected(b, ip, now);
     return s;
+  }
+
+  /** One client datagram to the backend: with a PROXY header, both go out as one datagram (scatter/gather, no copy). */
+  private forward(s: Session, msg: Buffer): void {
+    if (s.header === undefined) s.upstream.send(msg);
+    else s.upstream.send([s.header, msg]);
   }
 
   private end(s: Session, close: string): void {

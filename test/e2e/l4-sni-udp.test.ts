@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseProxyHeader } from '../../src/l4/proxy-protocol.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
 import { startL4InProcess, startUdpEcho, type InProcessL4 } from '../helpers/l4.js';
 
@@ -67,11 +68,12 @@ describe('portico l4: TLS passthrough routed by SNI', () => {
 });
 
 describe('portico l4 over UDP', () => {
-  async function client(): Promise<{ ask(msg: string): Promise<string>; close(): void }> {
+  async function client(): Promise<{ port: number; ask(msg: string): Promise<string>; close(): void }> {
     const s = dgram.createSocket('udp4');
     s.bind(0, '127.0.0.1');
     await once(s, 'listening');
     return {
+      port: s.address().port,
       ask: async (msg) => {
         const reply = once(s, 'message') as Promise<[Buffer]>;
         s.send(msg, portOf, '127.0.0.1');
@@ -102,5 +104,37 @@ describe('portico l4 over UDP', () => {
     expect(flows[0]).toMatchObject({ mode: 'l4', method: 'UDP', notes: { close: 'idle timeout', backend: u1.address }, bytesIn: 2, bytesOut: 8 });
     expect(x.lb.active()).toBe(0);
     expect(await a.ask('4')).toBe('u1:4'); // a fresh session after expiry: round robin goes on
+  });
+  it('sends a PROXY v2 DGRAM header in front of every datagram when the pool asks for it, which a real backend reads', async () => {
+    // A UDP backend that checks the exact header bytes of each datagram, then answers with what it learned.
+    const backend = dgram.createSocket('udp4');
+    const headers: Buffer[] = [];
+    backend.on('message', (msg, rinfo) => {
+      const pp = parseProxyHeader(msg);
+      const answer = pp.kind === 'ok' && pp.addresses !== undefined
+        ? `${pp.addresses.transport} ${pp.addresses.source.ip}:${pp.addresses.source.port}>${pp.addresses.destination.port} ${msg.subarray(pp.length).toString()}`
+        : `no header: ${msg.toString()}`;
+      if (pp.kind === 'ok') headers.push(msg.subarray(0, pp.length));
+      backend.send(answer, rinfo.port, rinfo.address);
+    });
+    backend.bind(0, '127.0.0.1');
+    await once(backend, 'listening');
+    cleanup.push(() => new Promise((r) => backend.close(() => r())));
+    const x = await l4({
+      listeners: [{ listen: '127.0.0.1:0', protocol: 'udp', pool: 'p', idleTimeoutMs: 500 }],
+      pools: { p: { backends: [`127.0.0.1:${backend.address().port}`], proxyProtocol: 'v2' } },
+    });
+    portOf = x.port();
+    const c = await client();
+    cleanup.push(async () => c.close());
+    const me = c.port;
+    expect(await c.ask('one')).toBe(`dgram 127.0.0.1:${me}>${portOf} one`);
+    expect(await c.ask('two')).toBe(`dgram 127.0.0.1:${me}>${portOf} two`); // the same session: a header on every datagram
+    // signature, 0x21 (v2, PROXY), 0x12 (AF_INET, DGRAM), 12 address bytes, src 127.0.0.1, dst 127.0.0.1, ports
+    const expected = Buffer.concat([Buffer.from('0d0a0d0a000d0a515549540a2112000c7f0000017f000001', 'hex'),
+      Buffer.from([me >> 8, me & 0xff, portOf >> 8, portOf & 0xff])]).toString('hex');
+    expect(headers.map((h) => h.toString('hex'))).toEqual([expected, expected]);
+    const [f] = await x.waitFlows(1, 3000);
+    expect(f).toMatchObject({ method: 'UDP', bytesIn: 6 }); // the client's bytes, not the headers
   });
 });

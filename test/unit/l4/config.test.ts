@@ -44,7 +44,8 @@ describe('l4 config', () => {
     expect(() => loadL4Config({ backend: ['127.0.0.1:1'], balance: 'hash-header:X' })).toThrow(/pools\.default\.balance: .*hash on the client IP/);
     expect(() => loadL4Config({ backend: ['localhost'] })).toThrow(/pools\.default\.backends\.0: backend "localhost": expected HOST:PORT/);
     expect(() => loadL4Config({ backend: ['127.0.0.1:1'], proxyProtocol: 'v3' })).toThrow(/pools\.default\.proxyProtocol/);
-    expect(() => loadL4Config({ backend: ['127.0.0.1:1'], udp: true, proxyProtocol: 'v1' })).toThrow(/listeners\.0\.pool: a UDP listener cannot use a pool that sends the PROXY protocol/);
+    expect(() => loadL4Config({ backend: ['127.0.0.1:1'], udp: true, proxyProtocol: 'v1' })).toThrow(/listeners\.0\.pool: PROXY protocol v1 has no UDP form: .*proxyProtocol: v2/);
+    expect(loadL4Config({ backend: ['127.0.0.1:1'], udp: true, proxyProtocol: 'v2' }).pools.default?.proxyProtocol).toBe('v2');
     expect(() => l4FlagsToConfig({ listen: '127.0.0.1:1' })).toThrow(ConfigError);
   });
 

@@ -9,7 +9,7 @@ import { refuseUpgrade, spliceUpgrade, upgradeFlow, upgradeRequestHead } from '.
 import type { Backend } from '../upstream/backend.js';
 import type { BackendPool } from '../upstream/backend-pool.js';
 import { hashKeyOf } from '../upstream/hash-key.js';
-import { withForwarding } from './client-headers.js';
+import { noteRealIp, withForwarding } from './client-headers.js';
 import { decideRoute } from './decide.js';
 import type { CompiledRoute } from './routes.js';
 
@@ -45,6 +45,7 @@ export function reverseUpgradeHandler(deps: ReverseUpgradeDeps): (req: IncomingM
     if (d === undefined || pool === undefined) return fail(new ProxyError('BAD_REQUEST', `no route for ${url.host}${url.pathname}`));
     Object.assign(flow.notes, { route: d.route, pool: d.pool });
     url.pathname = d.path;
+    noteRealIp(flow, deps.trusted); // before the route's stages: a rate limit keys on the client behind a trusted proxy
     const admission = admit(flow, deps.routeStages().get(d.route), deps.ctx);
     const proceed = (v: Verdict): void => {
       if (v.kind === 'continue') return pickAndConnect(flow, pool, { req, socket, head, pipeline }, deps, fail);

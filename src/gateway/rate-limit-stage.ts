@@ -35,7 +35,10 @@ export function rateLimitFields(name: string, limiter: RateLimiter, d: LimitDeci
   ];
 }
 
-/** A token bucket per client IP or header value: 429 with Retry-After and the RateLimit fields when it is empty. */
+/**
+ * A token bucket per client IP or header value: 429 with Retry-After and the RateLimit fields when it is empty. The
+ * client IP is the one resolved through trusted proxies (`notes.realIp`, set by reverse/client-headers.ts), else the peer.
+ */
 export function rateLimitStage(limiter: RateLimiter, opts: RateLimitStageOptions): Stage {
   const decided = new WeakMap<Flow, LimitDecision>();
   const verdict = (flow: Flow, d: LimitDecision): Verdict => {
@@ -49,7 +52,7 @@ export function rateLimitStage(limiter: RateLimiter, opts: RateLimitStageOptions
   return {
     name: 'rate-limit',
     onRequest(flow) {
-      const d = limiter.take(limitKey(opts.key, flow.client.ip, flow.request.headers));
+      const d = limiter.take(limitKey(opts.key, flow.notes.realIp ?? flow.client.ip, flow.request.headers));
       return d instanceof Promise ? d.then((x) => verdict(flow, x)) : verdict(flow, d);
     },
     onResponse(flow) {

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import type { RawHeaders } from '../core/flow.js';
+import type { Flow, RawHeaders } from '../core/flow.js';
 
 /** The trusted-proxy list compiled once: CIDRs or addresses whose X-Forwarded-For / Forwarded we keep and extend. */
 export function trustedProxies(entries: readonly string[]): (ip: string) => boolean {
@@ -18,6 +18,48 @@ export function trustedProxies(entries: readonly string[]): (ip: string) => bool
     const family = isIP(plain);
     return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
   };
+}
+
+/** One X-Forwarded-For element as an address: `[v6]`, `[v6]:port` and `v4:port` (some proxies add ports) unwrapped. */
+function hopAddress(element: string): string | undefined {
+  let e = element.trim();
+  if (e.startsWith('[')) e = e.slice(1, e.indexOf(']') > 0 ? e.indexOf(']') : undefined);
+  else if (e.indexOf(':') > 0 && e.indexOf(':') === e.lastIndexOf(':')) e = e.slice(0, e.indexOf(':'));
+  return isIP(e) === 0 ? undefined : e;
+}
+
+/**
+ * Pure: the client behind `peer`. An untrusted peer is the client, whatever X-Forwarded-For it sends. From a trusted
+ * peer, the chain is walked from the right past trusted hops, and the first untrusted address is the client (nginx's
+ * real_ip_recursive, HAProxy); if every hop is trusted, the leftmost; an element that is not an address ends the walk
+ * at the hop to its right. `forwardedFor` is every X-Forwarded-For field value, in order.
+ */
+export function clientAddress(peer: string, forwardedFor: readonly string[], trusted: (ip: string) => boolean): string {
+  if (!trusted(peer)) return peer;
+  let client = peer;
+  for (let f = forwardedFor.length - 1; f >= 0; f--) {
+    const elements = (forwardedFor[f] as string).split(',');
+    for (let i = elements.length - 1; i >= 0; i--) {
+      const ip = hopAddress(elements[i] as string);
+      if (ip === undefined) return client;
+      client = ip;
+      if (!trusted(ip)) return client;
+    }
+  }
+  return client;
+}
+
+/**
+ * Records on the flow the client a trusted proxy forwards for (`notes.realIp`, when it is not the peer itself) and
+ * says whether the peer is trusted. Untrusted peers cost one lookup and nothing else.
+ */
+export function noteRealIp(flow: Pick<Flow, 'client' | 'request' | 'notes'>, trusted: (ip: string) => boolean): boolean {
+  if (!trusted(flow.client.ip)) return false;
+  const xff: string[] = [];
+  for (const [name, value] of flow.request.headers) if (name.toLowerCase() === 'x-forwarded-for') xff.push(value);
+  const ip = clientAddress(flow.client.ip, xff, trusted);
+  if (ip !== flow.client.ip) flow.notes.realIp = ip;
+  return true;
 }
 
 export interface ClientHop {

@@ -8,7 +8,7 @@ import { forwardedStage } from '../stages/forwarded.js';
 import { requestIdStage } from '../stages/request-id.js';
 import { BackendPool } from '../upstream/backend-pool.js';
 import { BalancedUpstream } from '../upstream/balanced.js';
-import { trustedProxies, withForwarding } from './client-headers.js';
+import { noteRealIp, trustedProxies, withForwarding } from './client-headers.js';
 import { compileRoutes } from './compile.js';
 import type { ReverseConfig } from './config.js';
 import { toPoolConfig } from './pools.js';
@@ -29,14 +29,15 @@ export interface Generation {
 
 export interface GenerationDeps { readonly clock: Clock; readonly random: Random; readonly bus: EventBus; readonly log: Logger }
 
-/** The X-Forwarded-* / Forwarded stage: trusted peers' chains are extended, everyone else's replaced. */
+/** The X-Forwarded-* / Forwarded stage: trusted peers' chains are extended (and their client noted), everyone else's replaced. */
 function clientHeadersStage(trusted: (ip: string) => boolean): Stage {
   return {
     name: 'client-headers',
     onRequest(flow) {
+      const fromTrusted = noteRealIp(flow, trusted);
       flow.request.headers = withForwarding(flow.request.headers,
         { ip: flow.client.ip, proto: flow.request.url.protocol === 'https:' ? 'https' : 'http', host: flow.request.url.host },
-        trusted(flow.client.ip));
+        fromTrusted);
       return CONTINUE;
     },
   };

@@ -34,4 +34,15 @@ describe('rate-limit stage', () => {
     await stage.onResponse?.(first, ctx);
     expect(first.response.headers).toContainEqual(['RateLimit', '"api";r=1;t=2']);
   });
+
+  it('draws from the bucket of the client a trusted proxy names (notes.realIp), else of the peer', () => {
+    const stage = rateLimitStage(createLocalLimiter({ ratePerSecond: 0.01, burst: 1, maxKeys: 10 }, clock), { name: 'api', key: 'ip', headers: false });
+    const via = (realIp: string | undefined) => {
+      const f = makeFlow({ url: 'http://x/', clientIp: '10.0.0.1' });
+      if (realIp !== undefined) f.notes.realIp = realIp;
+      return (stage.onRequest?.(f, ctx) as Verdict).kind;
+    };
+    expect([via('203.0.113.1'), via('203.0.113.2'), via('203.0.113.1'), via(undefined), via(undefined)])
+      .toEqual(['continue', 'continue', 'reply', 'continue', 'reply']);
+  });
 });

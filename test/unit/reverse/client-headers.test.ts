@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RawHeaders } from '../../../src/core/flow.js';
-import { trustedProxies, withForwarding } from '../../../src/reverse/client-headers.js';
+import { clientAddress, noteRealIp, trustedProxies, withForwarding } from '../../../src/reverse/client-headers.js';
 
 const hop = { ip: '203.0.113.9', proto: 'http' as const, host: 'app.example' };
 const incoming: RawHeaders = [
@@ -34,5 +34,38 @@ describe('X-Forwarded-* and Forwarded', () => {
     expect(['192.0.2.2', '127.0.0.1', 'fe80::1'].map(trusted)).toEqual([false, false, false]);
     expect(trustedProxies([])('10.0.0.1')).toBe(false);
     expect(() => trustedProxies(['nope'])).toThrow(/not an IP/);
+  });
+});
+
+describe('clientAddress: the client behind trusted proxies (real_ip_recursive)', () => {
+  const trusted = trustedProxies(['10.0.0.0/8', '2001:db8:f::/48']);
+  it.each([
+    ['an untrusted peer is the client, whatever it claims', '203.0.113.9', ['198.51.100.1'], '203.0.113.9'],
+    ['a trusted peer without X-Forwarded-For is the client', '10.0.0.1', [], '10.0.0.1'],
+    ['the rightmost untrusted hop', '10.0.0.1', ['198.51.100.1, 203.0.113.7, 10.2.2.2'], '203.0.113.7'],
+    ['a forged left part is never reached', '10.0.0.1', ['1.1.1.1, 203.0.113.7'], '203.0.113.7'],
+    ['several fields read as one list, in order', '10.0.0.1', ['198.51.100.1', '203.0.113.7, 10.2.2.2'], '203.0.113.7'],
+    ['every hop trusted: the leftmost', '10.0.0.1', ['10.3.3.3, 10.2.2.2'], '10.3.3.3'],
+    ['garbage ends the walk at the hop to its right', '10.0.0.1', ['evil, 10.2.2.2'], '10.2.2.2'],
+    ['an empty element is garbage too', '10.0.0.1', [''], '10.0.0.1'],
+    ['ports and brackets are unwrapped', '10.0.0.1', ['203.0.113.7:4711'], '203.0.113.7'],
+    ['bracketed IPv6 with a port', '10.0.0.1', ['[2001:db8::1]:443'], '2001:db8::1'],
+    ['bare IPv6 hops, trusted ones skipped', '2001:db8:f::2', ['2001:db8::1, 2001:db8:f::3'], '2001:db8::1'],
+    ['an IPv4-mapped trusted peer', '::ffff:10.0.0.1', ['203.0.113.7'], '203.0.113.7'],
+  ])('%s', (_why, peer, xff, want) => {
+    expect(clientAddress(peer, xff, trusted)).toBe(want);
+  });
+
+  it('noteRealIp notes only a client other than a trusted peer, and says whether the peer is trusted', () => {
+    const flow = (ip: string, headers: RawHeaders) => ({ client: { ip, port: 1 }, request: { headers } as never, notes: {} as { realIp?: string } });
+    const viaProxy = flow('10.0.0.1', [['x-forwarded-for', '203.0.113.7']]);
+    expect(noteRealIp(viaProxy, trusted)).toBe(true);
+    expect(viaProxy.notes.realIp).toBe('203.0.113.7');
+    const forged = flow('203.0.113.9', [['X-Forwarded-For', '198.51.100.1']]);
+    expect(noteRealIp(forged, trusted)).toBe(false);
+    expect(forged.notes.realIp).toBeUndefined();
+    const bare = flow('10.0.0.1', []);
+    expect(noteRealIp(bare, trusted)).toBe(true);
+    expect(bare.notes.realIp).toBeUndefined();
   });
 });

@@ -45,8 +45,10 @@ export class Backend implements BackendView {
   available = true;
   active = 0;
   readonly latency: PeakEwma;
-  readonly dispatcher: Dispatcher;
-  private readonly pool: Pool;
+  /** The keep-alive pool itself: the dispatcher while one of its connections is surely free (see mayQueue). */
+  readonly pool: Pool;
+  /** The pool behind the queue-timeout interceptor (undici's controller API), for requests that may have to queue. */
+  readonly queued: Dispatcher | undefined;
 
   constructor(spec: BackendSpec, readonly options: BackendPoolOptions) {
     const opts = options;
@@ -60,7 +62,18 @@ export class Backend implements BackendView {
       connections: opts.connections, ...keepAlive(opts.keepAliveTimeoutMs),
       headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs, connect: { timeout: opts.connectTimeoutMs },
     });
-    this.dispatcher = opts.queueTimeoutMs > 0 ? this.pool.compose(queueTimeout(opts.queueTimeoutMs, this.id)) : this.pool;
+    this.queued = opts.queueTimeoutMs > 0 ? this.pool.compose(queueTimeout(opts.queueTimeoutMs, this.id)) : undefined;
+  }
+
+  /**
+   * Whether the next request could wait for a connection and so needs `queued`. With fewer requests in flight than
+   * the pool has connections (each counts in `active` until its body is done, and undici frees its connection before
+   * that), undici has a free or a new connection for it: it cannot queue, so it goes to `pool` directly and skips the
+   * interceptor, whose per-request timer and handler wrappers, and the header object undici's controller API parses
+   * from the raw headers, cost ~5% of the proxy's CPU in a profile of 1 KiB responses.
+   */
+  mayQueue(): boolean {
+    return this.queued !== undefined && this.active >= this.options.connections;
   }
 
   get ewmaMs(): number { return this.latency.ms; }

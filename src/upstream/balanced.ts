@@ -1,9 +1,11 @@
-import { finished, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock, Random } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
 import type { Flow } from '../core/flow.js';
 import { getHeader } from '../core/headers.js';
+import type { Dispatcher } from 'undici';
+import type { PickContext } from '../balance/picker.js';
 import type { StageContext, Upstream, UpstreamResponse } from '../core/stage.js';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
@@ -36,6 +38,10 @@ export interface BalancedDeps {
  * started response. exchange() already resends once on the keep-alive reuse race.
  */
 export class BalancedUpstream implements Upstream {
+  /** The reason the last pick gave; picks are synchronous, so one sink serves every request (no closure per pick). */
+  private reason = '';
+  private readonly explain = (r: string): void => { this.reason = r; };
+
   constructor(private readonly deps: BalancedDeps) {}
 
   async send(flow: Flow, _ctx: StageContext): Promise<UpstreamResponse> {
@@ -43,23 +49,23 @@ export class BalancedUpstream implements Upstream {
     if (pool === undefined) throw new ProxyError('INTERNAL', `unknown pool ${flow.notes.pool ?? this.deps.defaultPool}`);
     flow.notes.pool = pool.name;
     pool.budget.requestStarted();
-    let released = false;
-    const release = (): void => { if (!released) { released = true; pool.budget.requestEnded(); } };
     try {
-      const res = await this.attempts(flow, pool);
-      track(res, release);
-      return res;
+      return await this.attempts(flow, pool);
     } catch (err) {
-      release();
+      pool.budget.requestEnded();
       throw err;
     }
   }
 
+  /**
+   * The attempts of one request. The first one allocates as little as it can (it is nearly every request): the set of
+   * tried backends and the refusal list are only built for a retry, and a final status skips the retry question.
+   */
   private async attempts(flow: Flow, pool: BackendPool): Promise<UpstreamResponse> {
     const { clock, random } = this.deps;
-    const tried = new Set<string>();
-    const notes: string[] = [];
-    const refused: string[] = [];
+    let tried: Set<string> | undefined;
+    let pickNote = '';
+    let refused: string[] | undefined;
     const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
     const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(flow.request.headers, pool.config.stickyCookie);
     const hasBody = flow.requestBody !== null;
@@ -68,57 +74,70 @@ export class BalancedUpstream implements Upstream {
       const now = clock.monotonic();
       pool.refresh(now);
       if (pool.health.allDown(now)) throw pool.noneHealthy(now);
-      let reason = '';
-      const picked = pool.pick({ random, exclude: tried, explain: (r) => { reason = r; }, ...(hashKey === undefined ? {} : { hashKey }) }, token);
+      this.reason = '';
+      const ctx: PickContext = hashKey === undefined
+        ? { random, exclude: tried, explain: this.explain }
+        : { random, exclude: tried, explain: this.explain, hashKey };
+      const picked = pool.pick(ctx, token);
       const b = picked.backend;
       if (b === undefined) throw pool.noneHealthy(now);
-      tried.add(b.id);
-      notes.push(attempt === 1 ? reason : `retry ${attempt}: ${reason}`);
-      Object.assign(flow.notes, { backend: b.id, upstream: b.id, attempts: attempt, pick: notes.join('; ') });
+      pickNote = attempt === 1 ? this.reason : `${pickNote}; retry ${attempt}: ${this.reason}`;
+      const notes = flow.notes;
+      notes.backend = b.id;
+      notes.upstream = b.id;
+      notes.attempts = attempt;
+      notes.pick = pickNote;
       // A retry holds a budget slot while it is in flight; once() never throws, so the slot is always returned.
       if (attempt > 1) pool.budget.retryStarted();
       if (replay !== undefined) flow.requestBody = replay.attempt();
       const outcome = await this.once(flow, b);
       if (attempt > 1) pool.budget.retryEnded();
+      if (outcome.ok && !pool.retry.retryStatuses.includes(outcome.res.head.status)) {
+        // A final status: never retried, whatever the rest of the question (shouldRetry says "status N is final").
+        pool.passive(b, outcome.res.head.status >= 500, clock.monotonic(), outcome.res.head.status >= 500 ? `HTTP ${outcome.res.head.status}` : '');
+        return settled(withSticky(outcome.res, pool, picked.setToken), b, pool);
+      }
       const kind: AttemptOutcome = outcome.ok ? { kind: 'status', status: outcome.res.head.status } : { kind: 'error', code: outcome.err.code };
       if (outcome.ok || BACKEND_FAULT.has(outcome.err.code)) {
         pool.passive(b, outcome.ok ? outcome.res.head.status >= 500 : true, clock.monotonic(),
           outcome.ok ? `HTTP ${outcome.res.head.status}` : outcome.err.code);
       }
       if (!outcome.ok && outcome.err.code === 'CLIENT_ABORTED') throw outcome.err;
+      const seen = (tried ??= new Set()).add(b.id);
       const decision = shouldRetry({
         method: flow.request.method, hasBody, bodyReplayable: replay?.replayable() ?? false, attempts: attempt, outcome: kind, responseStarted: false,
-        budgetOk: pool.budget.allows(), alternative: pool.backends.some((x) => x.available && !tried.has(x.id)),
+        budgetOk: pool.budget.allows(), alternative: pool.backends.some((x) => x.available && !seen.has(x.id)),
       }, pool.retry);
       if (!decision.retry) {
-        if (outcome.ok) return withSticky(outcome.res, pool, picked.setToken);
-        if (unreachable(outcome.err)) refused.push(`${b.id} ${outcome.err.code}`);
+        if (outcome.ok) return settled(withSticky(outcome.res, pool, picked.setToken), b, pool);
+        if (unreachable(outcome.err)) (refused ??= []).push(`${b.id} ${outcome.err.code}`);
         // Every backend of the pool was tried and none could be reached: that is "all down", even without checks.
-        if (refused.length > 0 && refused.length === tried.size && tried.size === pool.backends.length) {
+        if (refused !== undefined && refused.length === seen.size && seen.size === pool.backends.length) {
           throw new ProxyError('NO_HEALTHY_BACKEND', `no backend of pool ${pool.name} could be reached: ${refused.join(', ')}`, { cause: outcome.err });
         }
         throw outcome.err;
       }
-      notes.push(`${b.id} ${decision.why}`);
-      if (!outcome.ok && unreachable(outcome.err)) refused.push(`${b.id} ${outcome.err.code}`);
-      if (outcome.ok && outcome.res.body instanceof Readable) outcome.res.body.destroy();
+      pickNote = `${pickNote}; ${b.id} ${decision.why}`;
+      if (!outcome.ok && unreachable(outcome.err)) (refused ??= []).push(`${b.id} ${outcome.err.code}`);
+      if (outcome.ok) discard(outcome.res, b);
       await sleep(backoffMs(attempt + 1, pool.retry, random), undefined, { signal: flow.signal }).catch(() => undefined);
       if (flow.signal.aborted) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
     }
   }
 
+  /** One exchange with `b`; on success `b.active` stays counted until settled() or discard() lets it go. */
   private async once(flow: Flow, b: Backend): Promise<{ ok: true; res: UpstreamResponse } | { ok: false; err: ProxyError }> {
     const started = this.deps.clock.monotonic();
+    const composed = b.mayQueue();
     b.active++;
     try {
       const res = await exchange(flow, {
-        dispatcher: b.dispatcher, clock: this.deps.clock, mapError: mapUpstreamError, composed: true,
+        dispatcher: composed ? b.queued as Dispatcher : b.pool, composed, clock: this.deps.clock, mapError: mapUpstreamError,
         headersTimeoutMs: b.options.headersTimeoutMs, bodyTimeoutMs: b.options.bodyTimeoutMs,
         headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
       });
       const now = this.deps.clock.monotonic();
       b.latency.observe(now - started, now);
-      track(res, () => { b.active--; });
       return { ok: true, res };
     } catch (err) {
       b.active--;
@@ -135,10 +154,29 @@ function replayableBody(flow: Flow, limitBytes: number): ReplayableBody | undefi
   return new ReplayableBody(flow.requestBody, limitBytes);
 }
 
-/** Calls done once when the response body has been fully read or abandoned (or at once without a body). */
-function track(res: UpstreamResponse, done: () => void): void {
-  if (res.body instanceof Readable) finished(res.body, () => done());
-  else done();
+/**
+ * The answer goes to the client: the backend's in-flight count and the pool's active request are released when its
+ * body is done, read to the end or abandoned (a Readable always closes then; autoDestroy), or at once without a stream.
+ * One 'close' listener instead of stream.finished()'s five and its cleanup closure.
+ */
+function settled(res: UpstreamResponse, b: Backend, pool: BackendPool): UpstreamResponse {
+  const body = res.body;
+  if (body instanceof Readable && !body.closed) {
+    body.on('close', () => {
+      b.active--;
+      pool.budget.requestEnded();
+    });
+  } else {
+    b.active--;
+    pool.budget.requestEnded();
+  }
+  return res;
+}
+
+/** A response that will be retried elsewhere: its body is dropped and its backend slot freed. */
+function discard(res: UpstreamResponse, b: Backend): void {
+  if (res.body instanceof Readable) res.body.destroy();
+  b.active--;
 }
 
 function withSticky(res: UpstreamResponse, pool: BackendPool, token: string | undefined): UpstreamResponse {

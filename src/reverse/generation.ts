@@ -79,10 +79,13 @@ export function buildGeneration(config: ReverseConfig, deps: GenerationDeps, rou
 
 /**
  * Compiles the next generation, route stages included (they load files and may connect to Redis, hence async). The
- * caller swaps it in, then calls `retire` to close what the previous generation no longer shares with it.
+ * caller swaps it in, then calls `retire` to close what the previous generation no longer shares with it; or, when
+ * the reload is refused after all (a listener could not be bound), `discard` to close what only the new one has.
  */
-export async function nextGeneration(config: ReverseConfig, deps: GenerationDeps, prev?: Generation): Promise<{ gen: Generation; retire: () => Promise<void> }> {
+export async function nextGeneration(config: ReverseConfig, deps: GenerationDeps, prev?: Generation):
+  Promise<{ gen: Generation; retire: () => Promise<void>; discard: () => Promise<void> }> {
   const rs = await buildRouteStages(config, deps, prev?.routeStages);
+  const liveUpstream = rs.stages.upstream.current; // reused caches refresh through it until the swap
   let built: ReturnType<typeof buildGeneration>;
   try {
     built = buildGeneration(config, deps, rs.stages, prev);
@@ -99,6 +102,13 @@ export async function nextGeneration(config: ReverseConfig, deps: GenerationDeps
     retire: async () => {
       await Promise.all(retired.map((p) => p.close()));
       await closeAll(rs.retired, deps.log);
+    },
+    discard: async () => {
+      rs.stages.upstream.current = liveUpstream;
+      const kept = new Set(prev?.pools.values());
+      await Promise.all([...gen.pools.values()].filter((p) => !kept.has(p)).map((p) => p.close()));
+      const shared = new Set(prev?.routeStages.built.map((b) => b.stage));
+      await closeAll(rs.stages.built.map((b) => b.stage).filter((s) => !shared.has(s)), deps.log);
     },
   };
 }

@@ -15,22 +15,22 @@ import type { BackendPool } from '../upstream/backend-pool.js';
 import type { ReverseConfig } from './config.js';
 import { closeGeneration, nextGeneration, type Generation } from './generation.js';
 import type { ListenSpec } from './listen-schema.js';
-import { reloadCertificates, startListeners, type Listener } from './listeners.js';
+import { ListenerSet } from './listeners.js';
 import { reverseUpgradeHandler } from './upgrade.js';
 
 export interface ReverseProxy {
   /** The first listener's URL and port. */
   readonly url: string;
   readonly port: number;
-  /** Every listener (`listen:` entries), in order. */
+  /** Every listener (`listen:` entries), in order, as the last reload left them. */
   readonly listeners: ReadonlyArray<{ url: string; port: number; tls: boolean }>;
   readonly bus: EventBus;
   /** The current generation's pools. */
   pools(): ReadonlyMap<string, BackendPool>;
   /**
-   * Applies a new configuration (listen addresses and server limits excepted; certificate files are read again)
-   * without dropping in-flight requests:
-   * new requests use the new pipeline at once, replaced pools close once their requests are done.
+   * Applies a new configuration (server limits excepted; certificate files are read again) without dropping in-flight
+   * requests: new listeners are bound first (any failure refuses the whole reload), new requests use the new pipeline
+   * at once, removed listeners and replaced pools close once their requests are done (within the shutdown grace).
    */
   reload(config: ReverseConfig): Promise<void>;
   stats(): { inFlight: number };
@@ -78,38 +78,40 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
       socket.destroy();
     });
   };
-  let listeners: Listener[];
+  let listeners: ListenerSet;
   try {
-    listeners = await startListeners(config.listen, frontDoorServerOptions(config.server), setup);
+    listeners = await ListenerSet.start(config.listen, frontDoorServerOptions(config.server), setup, log);
   } catch (err) {
     await closeGeneration(current, log);
     throw err;
   }
-  const [first, ...others] = listeners as [Listener, ...Listener[]];
+  const first = listeners.current[0] as { url: string; port: number };
   for (const pool of current.pools.values()) pool.start();
+  let reloading = Promise.resolve();
+  const reload = async (next: ReverseConfig): Promise<void> => {
+    const { gen, retire, discard } = await nextGeneration(next, genDeps, current);
+    const change = await listeners.prepare(next.listen, next.shutdown.graceMs).catch(async (err: unknown) => { await discard(); throw err; });
+    change.commit();
+    current = gen;
+    await retire();
+  };
   return {
     url: first.url, port: first.port, bus,
-    listeners: listeners.map((l) => ({ url: l.url, port: l.port, tls: l.tls !== undefined })),
+    get listeners() { return listeners.current.map((l) => ({ url: l.url, port: l.port, tls: l.tls !== undefined })); },
     pools: () => current.pools,
-    reload: async (next) => {
-      const certificates = await reloadCertificates(listeners, next.listen);
-      const { gen, retire } = await nextGeneration(next, genDeps, current);
-      certificates();
-      current = gen;
-      await retire();
+    // One reload at a time (SIGHUP and a file change can come together): each plans against what the last applied.
+    reload: (next) => {
+      const run = reloading.then(() => reload(next));
+      reloading = run.catch(() => undefined);
+      return run;
     },
     stats: () => ({ inFlight: drain.inFlight }),
     rejections: () => door.rejections.snapshot(),
     close: (graceMs = config.shutdown.graceMs) => {
       // The other listeners stop accepting at once, like the first; the drain covers every listener's requests.
-      const othersClosed = others.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
-      for (const l of others) l.server.closeIdleConnections();
-      const closeOthers = async (): Promise<void> => {
-        for (const l of others) l.server.closeAllConnections();
-        await Promise.all(othersClosed);
-      };
+      const { first: server, closeOthers } = listeners.beginClose();
       return shutdown({
-        server: first.server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [closeOthers, () => closeGeneration(current, log)],
+        server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [closeOthers, () => closeGeneration(current, log)],
       }, graceMs);
     },
   };

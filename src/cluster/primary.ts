@@ -10,6 +10,7 @@ import { startObservers } from '../observe/observers.js';
 import { asWorkerMessage } from './ipc.js';
 import { PurgeFanOut } from './purge.js';
 import { decideRestart, type RestartOptions } from './restart-policy.js';
+import { WorkerStatsView } from './stats-view.js';
 
 export interface PrimaryOptions {
   readonly mode: string;
@@ -25,6 +26,11 @@ export interface PrimaryOptions {
 
 /** Time a worker gets beyond the shutdown grace to exit on its own before it is killed. */
 const EXIT_MARGIN_MS = 5_000;
+/**
+ * How long /metrics and /upstreams wait for the workers' live state (at most cluster.ipcTimeoutMs): a scrape must not
+ * hang on one stuck worker; what it did not say is left out of the sums.
+ */
+const STATS_TIMEOUT_MS = 2_000;
 
 /**
  * The cluster primary of `--workers N`: forks N workers running the same command (they share the listen socket through
@@ -39,8 +45,12 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
   const purges = new PurgeFanOut(o.restart.ipcTimeoutMs);
   const hasCache = o.cache !== undefined && o.cache.store !== 'off';
   if (o.cache?.store === 'memory') log.warn({ workers: o.workers }, 'each worker has its own memory cache; use a Redis store (cache.store) to share one');
+  const stats = new WorkerStatsView(Math.min(STATS_TIMEOUT_MS, o.restart.ipcTimeoutMs));
   const observers = await startObservers(bus, o.config, {
     mode: o.mode, version: o.version, log, ...(hasCache ? { purgeCache: (plan: PurgePlan) => purges.run(plan, liveWorkers()) } : {}),
+    refresh: () => stats.refresh(liveWorkers()),
+    inFlight: () => stats.merged.inFlight, openTunnels: () => stats.merged.openTunnels,
+    rejections: () => stats.merged.rejections, upstreams: () => stats.merged.upstreams,
   });
   const restarts: number[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -48,6 +58,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
   cluster.on('message', (worker: Worker, raw: unknown) => {
     const msg = asWorkerMessage(raw);
     if (msg?.portico === 'purged') return purges.answer(worker, msg.id, msg.count, msg.error);
+    if (msg?.portico === 'stats') return stats.answer(worker, msg.id, msg.stats);
     if (msg?.portico !== 'event') return;
     if (msg.event.type === 'flow.end' && worker.process.pid !== undefined) msg.event.flow.notes.worker = worker.process.pid;
     bus.emit(msg.event);

@@ -3,7 +3,7 @@ import type { PurgePlan } from '../cache/purge.js';
 import type { AdminConfig, LogConfig } from '../config/schema.js';
 import type { EventBus } from '../core/events.js';
 import type { Observers } from '../observe/observers.js';
-import { asPurgeRequest, type WorkerMessage } from './ipc.js';
+import { asPurgeRequest, asStatsRequest, type WorkerMessage, type WorkerStats } from './ipc.js';
 
 /** True inside a worker process started by the cluster primary. */
 export const isClusterWorker = (): boolean => cluster.isWorker;
@@ -14,16 +14,36 @@ function send(msg: WorkerMessage): boolean {
   return process.send?.(msg) ?? false;
 }
 
+/** What a worker's mode can tell the primary: the same live providers a single process gives startObservers. */
+export interface WorkerProviders {
+  purgeCache?(plan: PurgePlan): Promise<number>;
+  inFlight?(): number;
+  openTunnels?(): number;
+  rejections?(): ReadonlyMap<string, number>;
+  upstreams?(): unknown[];
+}
+
+/** This worker's live state for the primary's /metrics and /upstreams (only the fields its mode provides). */
+export function workerStats(p: WorkerProviders): WorkerStats {
+  const out: WorkerStats = {};
+  if (p.inFlight) out.inFlight = p.inFlight();
+  if (p.openTunnels) out.openTunnels = p.openTunnels();
+  if (p.rejections) out.rejections = Object.fromEntries(p.rejections());
+  if (p.upstreams) out.upstreams = p.upstreams();
+  return out;
+}
+
 /**
  * A worker's observers: none of its own (the primary owns the access log and the admin endpoint); its events go to the
  * primary over IPC, and only when the primary has something that reads them, so an unobserved worker's bus stays idle.
+ * It answers the primary's purge calls and, when the primary's admin endpoint is read, its gauges and pool state.
  */
-export function workerObservers(
-  bus: EventBus, config: { log: LogConfig; admin: AdminConfig }, providers: { purgeCache?(plan: PurgePlan): Promise<number> } = {},
-): Observers {
+export function workerObservers(bus: EventBus, config: { log: LogConfig; admin: AdminConfig }, providers: WorkerProviders = {}): Observers {
   const wanted = VERBOSE.has(config.log.level) || config.admin.listen !== undefined;
   const sub = wanted ? bus.subscribe((event) => { send({ portico: 'event', event }); }) : undefined;
   const onMessage = (raw: unknown): void => {
+    const stats = asStatsRequest(raw);
+    if (stats) return void send({ portico: 'stats', id: stats.id, stats: workerStats(providers) });
     const req = asPurgeRequest(raw);
     if (!req) return;
     const purge = providers.purgeCache ?? (() => Promise.resolve(0));

@@ -16,6 +16,11 @@ export interface AdminProviders {
   purgeCache?(plan: PurgePlan): Promise<number>;
   /** Balancer state; `{pools: []}` until L7/L4 provide one. */
   upstreams?(): unknown[];
+  /**
+   * Awaited before /metrics and /upstreams are served, to bring live state held elsewhere up to date (the cluster
+   * primary asks its workers); the gauges and upstreams() then read what it gathered.
+   */
+  refresh?(): Promise<void>;
 }
 
 export interface AdminOptions {
@@ -88,6 +93,7 @@ async function route(s: State, req: IncomingMessage, res: ServerResponse): Promi
   switch (url.pathname) {
     case '/metrics':
       if (!get) return notAllowed(res, 'GET');
+      await s.p.refresh?.();
       return sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', s.metrics.render());
     case '/flows': {
       if (!get) return notAllowed(res, 'GET');
@@ -103,6 +109,7 @@ async function route(s: State, req: IncomingMessage, res: ServerResponse): Promi
       return sendJson(res, 200, { status: 'ok', mode: s.p.mode, uptimeS: Math.round(((s.o.now ?? Date.now)() - s.startedAt) / 1000) });
     case '/upstreams':
       if (!get) return notAllowed(res, 'GET');
+      await s.p.refresh?.();
       return sendJson(res, 200, { pools: s.p.upstreams?.() ?? [] });
     case '/har':
       if (!get) return notAllowed(res, 'GET');

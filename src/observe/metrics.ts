@@ -4,12 +4,13 @@ import { CounterFamily, Histogram, header, sample } from './prom-text.js';
 
 /** Live gauges the mode provides (read when /metrics is scraped, never pushed per request). */
 export interface GaugeProvider {
-  inFlight?(): number;
-  openTunnels?(): number;
+  /** undefined: not known now (a cluster primary none of whose workers answered): the gauge is left out. */
+  inFlight?(): number | undefined;
+  openTunnels?(): number | undefined;
   /** Events the observers' bus subscriptions had to drop. */
   droppedEvents?(): number;
   /** Connections and requests the front door refused, by reason (core/rejections.ts: a closed vocabulary). */
-  rejections?(): ReadonlyMap<string, number>;
+  rejections?(): ReadonlyMap<string, number> | undefined;
 }
 
 export const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;

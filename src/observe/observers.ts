@@ -8,10 +8,10 @@ import { FlowRing } from './ring.js';
 
 export interface ObserverProviders extends AdminProviders {
   /** Exchanges in progress and open tunnels, read when /metrics is scraped. */
-  inFlight?(): number;
-  openTunnels?(): number;
+  inFlight?(): number | undefined;
+  openTunnels?(): number | undefined;
   /** Front-door refusals by reason (portico_rejected_total). */
-  rejections?(): ReadonlyMap<string, number>;
+  rejections?(): ReadonlyMap<string, number> | undefined;
   /** Where "-" writes (1 = stdout); the TUI passes a file instead, never fd 1. */
   readonly stdoutFd?: number;
   readonly log?: Logger;

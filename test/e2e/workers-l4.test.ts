@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../src/core/flow.js';
@@ -28,8 +29,27 @@ function get(url: URL): Promise<{ status: number; backend: string }> {
   });
 }
 
+async function metric(admin: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Polls an async reading until it satisfies `ok` (connections reach the workers asynchronously). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() - start > timeoutMs) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Backend { id: string; state: string; states: Record<string, number>; active: number; connections: number }
+interface PoolView { name: string; kind: string; workers: number; backends: Backend[] }
+
 describe('l4 --workers 2', () => {
-  it('both workers balance TCP connections over the pool; their flows reach the one admin endpoint', async () => {
+  it('both workers balance TCP connections over the pool; their flows, open connections and pool state reach the one admin endpoint', async () => {
     for (const id of ['t1', 't2']) backends.push(await startDemoBackend({ id, host: '127.0.0.1', port: 0 }));
     proc = spawn(process.execPath, [MAIN, 'l4', '--listen', '127.0.0.1:0', '--workers', '2', '--admin', '127.0.0.1:0',
       ...backends.flatMap((b) => ['--backend', b.address])], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,6 +69,22 @@ describe('l4 --workers 2', () => {
       if (seen.size < 2) await new Promise((r) => setTimeout(r, 100));
     }
     expect(seen.size).toBe(2);
+
+    // The primary's admin endpoint sums the workers' open connections and lists the pool once (GET /upstreams).
+    const open: Socket[] = Array.from({ length: 3 }, () => connect(Number(url.port), url.hostname).on('error', () => undefined));
+    expect(await until(() => metric(admin, 'portico_inflight_requests'), (n) => n === 3)).toBe(3);
+    const pools = async (): Promise<PoolView[]> => ((await (await fetch(`${admin}/upstreams`)).json()) as { pools: PoolView[] }).pools;
+    const sum = (ps: PoolView[], key: 'active' | 'connections'): number => ps.flatMap((p) => p.backends).reduce((n, b) => n + b[key], 0);
+    const view = await until(pools, (ps) => sum(ps, 'active') === 3);
+    expect(view).toHaveLength(1);
+    expect(view[0]).toMatchObject({ kind: 'l4', workers: 2 });
+    expect(view[0]?.backends.map((b) => b.id).sort()).toEqual(backends.map((b) => b.address).sort());
+    expect(view[0]?.backends.map((b) => [b.state, b.states])).toEqual([['up', { up: 2 }], ['up', { up: 2 }]]);
+    expect(sum(view, 'active')).toBe(3);
+    expect(sum(view, 'connections')).toBe(23); // the 20 requests above and the 3 held, whichever worker took them
+    for (const s of open) s.destroy();
+    expect(await until(() => metric(admin, 'portico_inflight_requests'), (n) => n === 0)).toBe(0);
+
     const exited = once(proc, 'exit');
     proc.kill('SIGTERM');
     expect((await exited)[0]).toBe(0);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,8 +31,34 @@ function get(url: URL): Promise<{ status: number; backend: string }> {
   });
 }
 
+/** A request the backend holds for `ms` (demo /slow), so it stays in flight until the test destroys it. */
+function hold(url: URL, ms: number): ClientRequest {
+  const req = request({ host: url.hostname, port: url.port, path: `/slow?ms=${ms}`, agent: false });
+  req.once('error', () => undefined); // destroyed by the test
+  req.end();
+  return req;
+}
+
+async function metric(admin: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Polls an async reading until it satisfies `ok` (requests reach the workers asynchronously). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() - start > timeoutMs) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface PoolView { name: string; workers: number; backends: Array<{ id: string; state: string; states: Record<string, number>; active: number }> }
+
 describe('reverse --workers 2', () => {
-  it('both workers balance over the pool; flows from both reach the one admin endpoint; SIGTERM exits 0', async () => {
+  it('both workers balance over the pool; flows, in-flight gauge and pool state from both reach the one admin endpoint; SIGTERM exits 0', async () => {
     for (const id of ['r1', 'r2']) backends.push(await startDemoBackend({ id, host: '127.0.0.1', port: 0 }));
     dir = await mkdtemp(join(tmpdir(), 'portico-workers-'));
     const file = join(dir, 'lb.yaml');
@@ -54,6 +80,22 @@ describe('reverse --workers 2', () => {
       if (seen.size < 2) await new Promise((r) => setTimeout(r, 100));
     }
     expect(seen.size).toBe(2);
+
+    // The primary's admin endpoint sums the workers' in-flight gauges and lists the pool once (GET /upstreams).
+    const held = Array.from({ length: 4 }, () => hold(url, 30_000));
+    expect(await until(() => metric(admin, 'portico_inflight_requests'), (n) => n === 4)).toBe(4);
+    const pools = async (): Promise<PoolView[]> => ((await (await fetch(`${admin}/upstreams`)).json()) as { pools: PoolView[] }).pools;
+    const sumActive = (ps: PoolView[]): number => ps.flatMap((p) => p.backends).reduce((n, b) => n + b.active, 0);
+    const view = await until(pools, (ps) => sumActive(ps) === 4);
+    expect(view.map((p) => p.name)).toEqual(['app']);
+    expect(view[0]?.workers).toBe(2);
+    expect(view[0]?.backends.map((b) => b.id).sort()).toEqual(backends.map((b) => b.address).sort());
+    expect(view[0]?.backends.map((b) => [b.state, b.states])).toEqual([['up', { up: 2 }], ['up', { up: 2 }]]);
+    expect(sumActive(view)).toBe(4);
+    for (const r of held) r.destroy();
+    expect(await until(() => metric(admin, 'portico_inflight_requests'), (n) => n === 0)).toBe(0);
+    expect(sumActive(await until(pools, (ps) => sumActive(ps) === 0))).toBe(0);
+
     const exited = once(proc, 'exit');
     proc.kill('SIGTERM');
     expect((await exited)[0]).toBe(0);

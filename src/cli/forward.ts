@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import type { PurgePlan } from '../cache/purge.js';
 import { runClusterPrimaryIfAsked } from '../cluster/run.js';
 import { isClusterWorker, reportReady, workerObservers } from '../cluster/worker.js';
 import { ConfigError, mergeConfig, readConfigFile, validateConfig } from '../config/load.js';
@@ -63,11 +64,14 @@ export function forwardCommand(): Command {
       const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
       const log = createLogger(config.log.level, tuiFd);
       const proxy = await startForward(config, { log });
-      const observers = isClusterWorker()
-        ? workerObservers(proxy.bus, config, { purgeCache: (plan) => proxy.purgeCache(plan) })
-        : await startObservers(proxy.bus, config, {
-        mode: 'forward', version: VERSION, log, purgeCache: (plan) => proxy.purgeCache(plan),
+      const live = {
+        purgeCache: (plan: PurgePlan) => proxy.purgeCache(plan),
         inFlight: () => proxy.stats().inFlight, openTunnels: () => proxy.stats().tunnels, rejections: () => proxy.rejections(),
+      };
+      const observers = isClusterWorker()
+        ? workerObservers(proxy.bus, config, live)
+        : await startObservers(proxy.bus, config, {
+        mode: 'forward', version: VERSION, log, ...live,
         ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
       }).catch(async (err: unknown) => {
         await proxy.close(0); // e.g. the admin port is taken: exit 1 instead of a proxy nobody can stop cleanly

@@ -111,8 +111,9 @@ export function l4Command(): Command {
       const lb = await startL4(config, { log });
       let observers;
       try {
-        observers = isClusterWorker() ? workerObservers(lb.bus, config) : await startObservers(lb.bus, config, {
-          mode: 'l4', version: VERSION, log, inFlight: () => lb.active(), upstreams: () => lb.snapshot(),
+        const live = { inFlight: () => lb.active(), upstreams: () => lb.snapshot() };
+        observers = isClusterWorker() ? workerObservers(lb.bus, config, live) : await startObservers(lb.bus, config, {
+          mode: 'l4', version: VERSION, log, ...live,
           ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
         });
       } catch (err) {

@@ -87,10 +87,12 @@ export function reverseCommand(): Command {
       const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
       const log = createLogger(config.log.level, tuiFd);
       const proxy = await startReverse(config, { log });
-      const observers = isClusterWorker() ? workerObservers(proxy.bus, config) : await startObservers(proxy.bus, config, {
-        mode: 'reverse', version: VERSION, log, inFlight: () => proxy.stats().inFlight, rejections: () => proxy.rejections(),
+      const live = {
+        inFlight: () => proxy.stats().inFlight, rejections: () => proxy.rejections(),
         upstreams: () => [...proxy.pools().values()].map((p) => p.snapshot(systemClock.monotonic())),
-        ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
+      };
+      const observers = isClusterWorker() ? workerObservers(proxy.bus, config, live) : await startObservers(proxy.bus, config, {
+        mode: 'reverse', version: VERSION, log, ...live, ...(tuiFd === undefined ? {} : { stdoutFd: tuiFd }),
       });
       proxy.bus.subscribe((e) => {
         if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');

@@ -32,7 +32,7 @@ function stickyKey(source: string | undefined, input: RouteInput): string | unde
 export function decideRoute(routes: readonly CompiledRoute[], input: RouteInput, random: Random): RouteDecision | undefined {
   const hit = matchRoute(routes, { host: input.host.toLowerCase(), path: input.path, method: input.method, headers: input.headers });
   if (hit === undefined) return undefined;
-  const spec = hit.route.spec;
+  const spec = hit.spec;
   let pool = spec.pool;
   let why = `route ${spec.id}: ${hit.why}`;
   if (spec.canary !== undefined) {
@@ -42,5 +42,5 @@ export function decideRoute(routes: readonly CompiledRoute[], input: RouteInput,
     if (c.canary) pool = spec.canary.pool;
     why += `; ${c.why}`;
   }
-  return { route: spec.id, spec, pool, path: rewritePath(input.path, hit.route.strip), why };
+  return { route: spec.id, spec, pool, path: rewritePath(input.path, hit.strip), why };
 }

@@ -45,6 +45,8 @@ export interface CompiledRoute {
   readonly matchers: readonly Matcher[];
   /** The prefix to strip, resolved once. */
   readonly strip: string | undefined;
+  /** Why it matched (its conditions, or "matches everything"), built once: a hit costs no string work. */
+  readonly why: string;
 }
 
 const globOpts = { nocase: true, dot: true } as const;
@@ -93,18 +95,19 @@ export function compileRoute(spec: RouteSpec): CompiledRoute {
   for (const [name, pattern] of Object.entries(spec.headers ?? {})) m.push(valueMatcher('header', name, pattern));
   for (const [name, pattern] of Object.entries(spec.cookies ?? {})) m.push(valueMatcher('cookie', name, pattern));
   const strip = spec.stripPrefix === true ? spec.path : spec.stripPrefix === false ? undefined : spec.stripPrefix;
-  return { spec, matchers: m, strip: strip === '/' ? undefined : strip?.replace(/\/$/, '') };
+  const why = m.length === 0 ? 'matches everything' : m.map((x) => x.explain).join(', ');
+  return { spec, matchers: m, strip: strip === '/' ? undefined : strip?.replace(/\/$/, ''), why };
 }
 
-/** First route whose every matcher holds, with the reasons; undefined when none matches. */
-export function matchRoute(routes: readonly CompiledRoute[], req: RouteRequest): { route: CompiledRoute; why: string } | undefined {
-  for (const route of routes) {
-    if (route.matchers.every((x) => x.test(req))) {
-      const why = route.matchers.length === 0 ? 'matches everything' : route.matchers.map((x) => x.explain).join(', ');
-      return { route, why };
-    }
-  }
+/** First route whose every matcher holds (its `why` says which conditions); undefined when none matches. */
+export function matchRoute(routes: readonly CompiledRoute[], req: RouteRequest): CompiledRoute | undefined {
+  for (const route of routes) if (matches(route.matchers, req)) return route;
   return undefined;
+}
+
+function matches(matchers: readonly Matcher[], req: RouteRequest): boolean {
+  for (const m of matchers) if (!m.test(req)) return false;
+  return true;
 }
 
 /** The path the backend sees after strip-prefix (`/api/users` → `/users`; `/api` → `/`). */

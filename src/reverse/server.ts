@@ -50,7 +50,8 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   const genDeps = { clock, random, bus, log };
   let current: Generation = (await nextGeneration(config, genDeps)).gen;
   const nextId = createIdGenerator();
-  const exchangeDeps = (): ExchangeDeps => ({ clock, nextId, pipeline: current.pipeline, mode: 'reverse' });
+  // Rebuilt when a reload swaps the generation, not per request.
+  let exchangeDeps: ExchangeDeps = { clock, nextId, pipeline: current.pipeline, mode: 'reverse' };
   const drain = new Drain();
   const door = new FrontDoor(config.server, log);
   const primary = config.listen[0] as ListenSpec;
@@ -67,7 +68,10 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (door.screen(req, res)) return;
       drain.begin();
-      handle(req, res, exchangeDeps(), fallbackHost).catch(() => res.destroy()).finally(() => drain.end());
+      handle(req, res, exchangeDeps, fallbackHost).then(() => drain.end(), () => {
+        res.destroy();
+        drain.end();
+      });
     });
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       if (!door.screenRaw(req, socket)) onUpgrade(req, socket, head);
@@ -93,6 +97,7 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     const change = await listeners.prepare(next.listen, next.shutdown.graceMs).catch(async (err: unknown) => { await discard(); throw err; });
     change.commit();
     current = gen;
+    exchangeDeps = { ...exchangeDeps, pipeline: gen.pipeline };
     await retire();
   };
   return {

@@ -27,7 +27,8 @@ export interface Stage {
   close?(): Promise<void>;
 }
 
-export interface UpstreamResponse { head: ResponseHead; body: Body | null }
+/** body: a stream, or the whole body as bytes when the upstream already had all of it (dispatch.ts bufferComplete). */
+export interface UpstreamResponse { head: ResponseHead; body: Body | Uint8Array | null }
 
 /** The terminal sender of a pipeline: an origin, a balanced pool, a parent proxy. */
 export interface Upstream {

@@ -32,11 +32,12 @@ async function applyRefresh(res: UpstreamResponse, found: Found, key: string, cl
   }
   const plan = storePlan('GET', res.head, clientHeaders, requestTime, rt);
   if ('reason' in plan) return discard(res.body);
-  const body = res.body ? await readBounded(res.body, rt.cfg.maxObjectBytes) : new Uint8Array(0);
+  const body = res.body instanceof Uint8Array ? (res.body.byteLength <= rt.cfg.maxObjectBytes ? res.body : undefined)
+    : res.body ? await readBounded(res.body, rt.cfg.maxObjectBytes) : new Uint8Array(0);
   if (body) await save(rt.deps.store, key, { ...plan.entry, body }, plan.ttlMs, clientHeaders, rt.cfg.keepForRevalidationMs);
 }
 
-function discard(body: Body | null): void {
+function discard(body: Body | Uint8Array | null): void {
   if (body instanceof Readable) body.destroy();
 }
 

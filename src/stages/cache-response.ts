@@ -153,7 +153,15 @@ function storeResponse(flow: Flow, res: ResponseHead, state: FlowState, rt: Cach
   };
   const body = flow.responseBody;
   if (body === null || body === undefined) commit(new Uint8Array(0));
-  else if (body instanceof Uint8Array) commit(body.byteLength <= rt.cfg.maxObjectBytes ? body : undefined);
+  else if (body instanceof Uint8Array) commit(body.byteLength <= rt.cfg.maxObjectBytes ? ownBytes(body) : undefined);
   else flow.responseBody = boundedTee(body, rt.cfg.maxObjectBytes, commit);
   return true;
+}
+
+/**
+ * A body that arrived whole may be a view into the larger socket read it came in (dispatch.ts bufferComplete): the
+ * memory store must not keep that read alive for the entry's lifetime, so such a view is copied (as the tee's concat did).
+ */
+function ownBytes(body: Uint8Array): Uint8Array {
+  return body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
-import type { Body, Flow, RawHeaders } from '../core/flow.js';
+import type { Body, Flow, RawHeaders, ResponseHead } from '../core/flow.js';
 import { flowAborted, onFlowAbort } from '../core/flow-abort.js';
 import type { UpstreamResponse } from '../core/stage.js';
 import { shouldRetryReset } from './retry.js';
@@ -25,6 +25,12 @@ export interface ExchangeOptions {
    * reads the raw headers from the controller.
    */
   readonly composed?: boolean;
+  /**
+   * Answer with the body as bytes when it has fully arrived by the time the exchange resolves (a small response read
+   * in one socket read, the usual case for a few KiB): the front door then writes it with one res.end(buffer) instead
+   * of a Readable piped into the response. Only for callers whose readers accept a Uint8Array body.
+   */
+  readonly bufferComplete?: boolean;
 }
 
 /**
@@ -59,7 +65,8 @@ export async function exchange(flow: Flow, opts: ExchangeOptions): Promise<Upstr
   if (flowAborted(flow)) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
   for (let attempts = 1; ; attempts++) {
     const result = await attempt(flow, opts);
-    if (result.ok) return result.response;
+    // A microtask after the head: undici has handed over the rest of that socket read, often the whole body.
+    if (result.ok) return { head: result.head, body: result.body && result.body.settle(opts.bufferComplete === true) };
     const retry = shouldRetryReset({
       method: flow.request.method, hasBody: flow.requestBody !== null,
       responseStarted: result.started, attempts, err: result.err,
@@ -68,7 +75,7 @@ export async function exchange(flow: Flow, opts: ExchangeOptions): Promise<Upstr
   }
 }
 
-type Attempt = { ok: true; response: UpstreamResponse } | { ok: false; err: unknown; started: boolean };
+type Attempt = { ok: true; head: ResponseHead; body: PendingBody | null } | { ok: false; err: unknown; started: boolean };
 
 /** A Readable fed by undici: push() returning false pauses the socket, and _read resumes it (constant memory). */
 class ResponseBody extends Readable {
@@ -87,24 +94,83 @@ class ResponseBody extends Readable {
   }
 }
 
-function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
-  const { url, method } = flow.request;
-  return new Promise<Attempt>((resolve) => {
+/**
+ * The response body between undici and the front door. Until exchange() settles it (a microtask after the head, i.e.
+ * after undici has parsed the rest of that socket read), chunks are only collected; a body that has
+ * completed by then is handed over as bytes (bufferComplete), anything else becomes a ResponseBody stream holding
+ * the chunks so far. Building a Readable, piping it and ending it cost more than the 1 KiB it carried.
+ */
+class PendingBody {
+  chunks: Buffer[] | undefined = [];
+  size = 0;
+  complete = false;
+  error: Error | undefined;
+  stream: ResponseBody | undefined;
+  resume: (() => void) | undefined;
+  abort: ((err: Error) => void) | undefined;
+
+  data(chunk: Buffer): boolean {
+    if (this.stream) return this.stream.push(chunk);
+    this.chunks?.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  end(): void {
+    this.complete = true;
+    if (this.stream) {
+      this.stream.complete = true;
+      this.stream.push(null);
+    }
+  }
+
+  fail(err: Error): void {
+    if (this.stream) this.stream.destroy(err);
+    else this.error ??= err;
+  }
+
+  /** The whole body when it is already there (bytes), else the stream that will carry it. */
+  settle(asBytes: boolean): Body | Uint8Array {
+    if (asBytes && this.complete && this.error === undefined && this.chunks) {
+      const chunks = this.chunks;
+      this.chunks = undefined;
+      return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size);
+    }
+    return this.toStream();
+  }
+
+  toStream(): ResponseBody {
+    if (this.stream) return this.stream;
     const body = new ResponseBody();
     // A body error may fire before the front door starts reading; without a listener node would throw it globally.
     // Readers still see it: async iteration and stream.pipeline reject with the destroy error.
     body.on('error', () => undefined);
+    body.resumeUpstream = this.resume;
+    body.abortUpstream = this.abort;
+    this.stream = body;
+    for (const chunk of this.chunks ?? []) body.push(chunk);
+    this.chunks = undefined;
+    if (this.error) body.destroy(this.error);
+    else if (this.complete) this.end();
+    return body;
+  }
+}
+
+function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
+  const { url, method } = flow.request;
+  return new Promise<Attempt>((resolve) => {
+    const body = new PendingBody();
     let settled = false;
     let started = false;
     const aborted = (): ProxyError => new ProxyError('CLIENT_ABORTED', 'the client went away');
     const onAbort = (): void => {
-      if (body.abortUpstream) body.abortUpstream(aborted());
+      if (body.abort) body.abort(aborted());
     };
     const done = onFlowAbort(flow, onAbort);
     const handler: Dispatcher.DispatchHandler = {
       onConnect(abort) {
         opts.onConnect?.(flow);
-        body.abortUpstream = abort;
+        body.abort = abort;
         if (flowAborted(flow)) abort(aborted());
       },
       onHeaders(status, rawHeaders, resume, statusText) {
@@ -112,19 +178,18 @@ function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
         started = true;
         settled = true;
         flow.timings.firstByte ??= opts.clock.monotonic();
-        body.resumeUpstream = resume;
+        body.resume = resume;
         const head = { status, reason: statusText, headers: pairs(rawHeaders) };
         const empty = method === 'HEAD' || NO_BODY_STATUS.has(status);
-        resolve({ ok: true, response: { head, body: empty ? null : body } });
+        resolve({ ok: true, head, body: empty ? null : body });
         return true;
       },
       onData(chunk) {
-        return body.push(chunk);
+        return body.data(chunk);
       },
       onComplete() {
         done();
-        body.complete = true;
-        body.push(null);
+        body.end();
       },
       onError(err) {
         done();
@@ -132,7 +197,7 @@ function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
           settled = true;
           resolve({ ok: false, err, started });
         } else {
-          body.destroy(opts.mapError(err));
+          body.fail(opts.mapError(err));
         }
       },
     };

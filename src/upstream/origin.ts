@@ -56,7 +56,7 @@ async function send(flow: Flow, agent: Agent, cfg: OriginConfig, deps: UpstreamD
   flow.notes.upstream = `${host}:${port}`;
   return exchange(flow, {
     dispatcher: agent, clock: deps.clock, mapError: mapUpstreamError, onConnect: (f) => timings.track(f),
-    headersTimeoutMs: cfg.headersTimeoutMs, bodyTimeoutMs: cfg.bodyTimeoutMs,
+    headersTimeoutMs: cfg.headersTimeoutMs, bodyTimeoutMs: cfg.bodyTimeoutMs, bufferComplete: true,
     headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
   });
 }

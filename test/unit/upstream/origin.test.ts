@@ -199,6 +199,17 @@ describe('the keep-alive race', () => {
 });
 
 describe('backpressure', () => {
+  it('hands over a body that arrived whole as bytes, and a larger one as a stream with every byte', async () => {
+    const up = createOriginUpstream(CFG, deps());
+    const small = await up.send(makeFlow({ url: `http://127.0.0.1:${origin.port}/bytes/1024` }), ctx);
+    expect(small.body).toBeInstanceOf(Uint8Array);
+    expect((small.body as Uint8Array).byteLength).toBe(1024);
+    const large = await up.send(makeFlow({ url: `http://127.0.0.1:${origin.port}/bytes/${4 * 1024 * 1024}` }), ctx);
+    expect(large.body).toBeInstanceOf(Readable);
+    expect((await readAll(large.body)).length).toBe(4 * 1024 * 1024);
+    await up.close();
+  });
+
   it('streams 64 MiB to a slow reader in bounded memory', async () => {
     const up = createOriginUpstream(CFG, deps());
     const total = 64 * 1024 * 1024;

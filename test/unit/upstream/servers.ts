@@ -62,8 +62,9 @@ export async function selfSigned(): Promise<SelfSigned> {
 export const startHttpsOrigin = (tls: SelfSigned): Promise<Started<Server>> =>
   listen(createHttps({ cert: tls.cert, key: tls.key }, originHandler));
 
-export async function readAll(body: Body | Readable | null): Promise<string> {
+export async function readAll(body: Body | Uint8Array | Readable | null): Promise<string> {
   if (!body) return '';
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8'); // a body that had fully arrived (bufferComplete)
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');

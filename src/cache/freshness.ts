@@ -45,13 +45,17 @@ export interface AgeInput {
 
 /** §4.2.3 current_age in ms. */
 export function currentAge(entry: AgeInput, now: number): number {
+  return correctedInitialAge(entry) + Math.max(0, now - entry.responseTime);
+}
+
+/** §4.2.3 corrected_initial_age in ms: the part of current_age fixed when the response was stored. */
+export function correctedInitialAge(entry: AgeInput): number {
   const dateValue = httpDate(getHeader(entry.head.headers, 'date')) ?? entry.responseTime;
   const ageField = Number(getHeader(entry.head.headers, 'age') ?? '0');
   const ageValue = Number.isFinite(ageField) && ageField > 0 ? ageField * 1000 : 0;
   const apparentAge = Math.max(0, entry.responseTime - dateValue);
   const responseDelay = Math.max(0, entry.responseTime - entry.requestTime);
-  const correctedInitialAge = Math.max(apparentAge, ageValue + responseDelay);
-  return correctedInitialAge + Math.max(0, now - entry.responseTime);
+  return Math.max(apparentAge, ageValue + responseDelay);
 }
 
 export interface Evaluation {
@@ -72,27 +76,37 @@ export interface EvaluateInput extends AgeInput {
 
 /** May this stored response answer this request now (§4, §4.2.4, RFC 5861)? */
 export function evaluate(i: EvaluateInput, now: number, opts: FreshnessOptions): Evaluation {
-  const ageMs = currentAge(i, now);
-  const lifetimeMs = freshnessLifetime(i.head, i.responseCc, opts, i.responseTime);
+  return evaluateAged(i, currentAge(i, now), freshnessLifetime(i.head, i.responseCc, opts, i.responseTime));
+}
+
+/**
+ * evaluate() with the age and lifetime already known: a stored entry's lifetime and initial age never change, so the
+ * cache stage derives them once per entry (cache.ts entryMeta) instead of parsing Date on every hit.
+ */
+export function evaluateAged(i: Pick<EvaluateInput, 'responseCc' | 'requestCc' | 'hasValidators'>, ageMs: number, lifetimeMs: number): Evaluation {
   const ttlMs = lifetimeMs - ageMs;
-  const base = { ageMs, lifetimeMs, ttlMs };
   const req = i.requestCc;
-  const revalidate = (): Evaluation => ({ ...base, freshness: i.hasValidators ? 'must-revalidate' : 'unusable', stale: ttlMs <= 0 });
-  if (req.noCache !== undefined || i.responseCc.noCache === true) return revalidate();
+  const revalidate = i.hasValidators ? 'must-revalidate' : 'unusable';
+  if (req.noCache !== undefined || i.responseCc.noCache === true) return result(revalidate, ageMs, lifetimeMs, ttlMs <= 0);
   // max-age=0 is what browsers send on reload: revalidate even an entry of age 0 (as Squid does).
-  if (req.maxAge !== undefined && (ageMs > req.maxAge * 1000 || req.maxAge === 0)) return revalidate();
-  if (req.minFresh !== undefined && ttlMs < req.minFresh * 1000) return revalidate();
-  if (ttlMs > 0) return { ...base, freshness: 'fresh', stale: false };
-  if (!mayServeStale(i.responseCc)) return revalidate();
+  if (req.maxAge !== undefined && (ageMs > req.maxAge * 1000 || req.maxAge === 0)) return result(revalidate, ageMs, lifetimeMs, ttlMs <= 0);
+  if (req.minFresh !== undefined && ttlMs < req.minFresh * 1000) return result(revalidate, ageMs, lifetimeMs, ttlMs <= 0);
+  if (ttlMs > 0) return result('fresh', ageMs, lifetimeMs, false);
+  if (!mayServeStale(i.responseCc)) return result(revalidate, ageMs, lifetimeMs, true);
   const staleness = -ttlMs;
   if (req.maxStale === true || (req.maxStale !== undefined && staleness <= req.maxStale * 1000)) {
-    return { ...base, freshness: 'fresh', stale: true };
+    return result('fresh', ageMs, lifetimeMs, true);
   }
   const swr = i.responseCc.staleWhileRevalidate;
   if (swr !== undefined && staleness < swr * 1000 && req.maxAge === undefined && req.minFresh === undefined) {
-    return { ...base, freshness: 'stale-while-revalidate', stale: true };
+    return result('stale-while-revalidate', ageMs, lifetimeMs, true);
   }
-  return revalidate();
+  return result(revalidate, ageMs, lifetimeMs, true);
+}
+
+/** One Evaluation shape for every outcome (evaluate runs on every hit: no spread copies). */
+function result(freshness: Freshness, ageMs: number, lifetimeMs: number, stale: boolean): Evaluation {
+  return { freshness, ageMs, lifetimeMs, ttlMs: lifetimeMs - ageMs, stale };
 }
 
 /** must-revalidate, proxy-revalidate and (in a shared cache) s-maxage forbid serving stale (§5.2.2.2, .8, .10). */

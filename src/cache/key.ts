@@ -36,13 +36,21 @@ export function selectingHeaders(names: readonly string[], request: RawHeaders):
 
 /** Does a new request select a stored variant? Absent must match absent; `Vary: *` never matches. */
 export function varyMatches(response: ResponseHead, stored: RawHeaders, request: RawHeaders): boolean {
-  const names = varyNames(response.headers);
+  const names = storedVaryNames(response);
   if (names === '*') return false;
   for (const name of names) {
     const had = stored.find(([n]) => n === name)?.[1];
     if (had !== normalized(request, name)) return false;
   }
   return true;
+}
+
+/** varyNames of a stored head, once per head: a memory-store entry is matched on every hit and never changes. */
+const storedNames = new WeakMap<ResponseHead, string[] | '*'>();
+function storedVaryNames(head: ResponseHead): string[] | '*' {
+  let names = storedNames.get(head);
+  if (names === undefined) storedNames.set(head, (names = varyNames(head.headers)));
+  return names;
 }
 
 /** The store key of one variant: primary key + the selecting values (JSON keeps the encoding unambiguous). */

@@ -26,11 +26,28 @@ export async function lookup(store: CacheStore, primary: string, request: RawHea
   const first = await store.get(primary);
   if (!first) return undefined;
   if (!isStub(first)) return varyMatches(first.head, first.vary, request) ? { entry: first, storeKey: primary } : undefined;
-  const names = varyNames(first.head.headers);
-  if (names === '*') return undefined;
-  const key = variantKey(`${primary}#${getHeader(first.head.headers, GENERATION) ?? ''}`, names, request);
+  const key = variantKeyOf(first, primary, request);
+  if (key === undefined) return undefined;
   const variant = await store.get(key);
   return variant && varyMatches(variant.head, variant.vary, request) ? { entry: variant, storeKey: key } : undefined;
+}
+
+/** lookup() over a store's synchronous getNow (memory): the same answer, in the same turn. */
+export function lookupNow(getNow: (key: string) => CacheEntry | undefined, primary: string, request: RawHeaders): Found | undefined {
+  const first = getNow(primary);
+  if (!first) return undefined;
+  if (!isStub(first)) return varyMatches(first.head, first.vary, request) ? { entry: first, storeKey: primary } : undefined;
+  const key = variantKeyOf(first, primary, request);
+  if (key === undefined) return undefined;
+  const variant = getNow(key);
+  return variant && varyMatches(variant.head, variant.vary, request) ? { entry: variant, storeKey: key } : undefined;
+}
+
+/** The store key of the variant a stub points this request to; undefined for `Vary: *`. */
+function variantKeyOf(stub: CacheEntry, primary: string, request: RawHeaders): string | undefined {
+  const names = varyNames(stub.head.headers);
+  if (names === '*') return undefined;
+  return variantKey(`${primary}#${getHeader(stub.head.headers, GENERATION) ?? ''}`, names, request);
 }
 
 /** Stores an entry under its primary key, or as a variant behind a stub (reusing the stub's generation). */

@@ -1,4 +1,4 @@
-import type { RequestHead, ResponseHead } from '../core/flow.js';
+import type { RawHeaders, RequestHead, ResponseHead } from '../core/flow.js';
 import { getHeader, removeHeader } from '../core/headers.js';
 import type { Evaluation } from './freshness.js';
 import { ifRangeAllows, parseRange, partialHead } from './range.js';
@@ -33,4 +33,30 @@ export function serveEntry(entry: CacheEntry, request: RequestHead, ev: Pick<Eva
     }
   }
   return { head: withAge(head, ev.ageMs), body: entry.body };
+}
+
+/**
+ * The fields of every whole response served from this stored head, before its Age: the stored fields without Age,
+ * with Content-Length added when absent (what serveEntry builds per request; the cache stage keeps it per entry).
+ */
+export function wholeResponseFields(head: ResponseHead, size: number): RawHeaders {
+  const fields = removeHeader(head.headers, 'age');
+  if (getHeader(head.headers, 'content-length') === undefined && head.status !== 204) {
+    fields.push(['Content-Length', String(size)]); // where serveEntry has it: Age goes, the rest keeps its order
+  }
+  return fields;
+}
+
+/**
+ * True when serveEntry would answer this request with the whole stored response: no If-None-Match,
+ * If-Modified-Since or Range field (one pass, names compared only when their length fits).
+ */
+export function wantsWhole(request: RawHeaders): boolean {
+  for (const [name] of request) {
+    const n = name.length;
+    if (n !== 13 && n !== 17 && n !== 5) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'if-none-match' || lower === 'if-modified-since' || lower === 'range') return false;
+  }
+  return true;
 }

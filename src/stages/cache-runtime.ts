@@ -33,7 +33,15 @@ export interface CacheStageDeps {
   readonly fetch?: BackgroundFetch;
 }
 
-export interface EntryMeta { readonly cc: CacheControl; readonly validators: boolean }
+export interface EntryMeta {
+  readonly cc: CacheControl;
+  readonly validators: boolean;
+  /** §4.2.1 freshness lifetime and §4.2.3 corrected_initial_age: fixed once the entry is stored. */
+  readonly lifetimeMs: number;
+  readonly initialAgeMs: number;
+  /** The fields of a whole response served from the entry, before Age and Cache-Status (serve.ts wholeResponseFields). */
+  readonly wholeFields: RawHeaders;
+}
 
 /** What onRequest learned about a flow that onResponse needs. */
 export interface FlowState {

@@ -1,14 +1,14 @@
 import { parseCacheControl, requestCacheControl } from '../cache/cache-control.js';
 import { Coalescer } from '../cache/coalesce.js';
-import { evaluate, type Evaluation } from '../cache/freshness.js';
+import { correctedInitialAge, evaluateAged, freshnessLifetime, type Evaluation } from '../cache/freshness.js';
 import { isUnsafe } from '../cache/invalidation.js';
 import { primaryKey } from '../cache/key.js';
-import { lookup, type Found } from '../cache/lookup.js';
-import { serveEntry } from '../cache/serve.js';
+import { lookup, lookupNow, type Found } from '../cache/lookup.js';
+import { serveEntry, wantsWhole, wholeResponseFields } from '../cache/serve.js';
 import type { CacheEntry } from '../cache/store.js';
-import { withCacheStatus, type CacheStatusParams } from '../cache/status.js';
+import { cacheStatus, withCacheStatus, type CacheStatusParams } from '../cache/status.js';
 import { hasValidators, revalidationHeaders } from '../cache/validators.js';
-import type { Flow, ResponseHead } from '../core/flow.js';
+import type { Flow, RawHeaders, ResponseHead } from '../core/flow.js';
 import { CONTINUE, type Stage, type Verdict } from '../core/stage.js';
 import { onCacheResponse } from './cache-response.js';
 import { refreshInBackground } from './cache-refresh.js';
@@ -39,29 +39,60 @@ export function cacheStage(cfg: CacheStageConfig, deps: CacheStageDeps): Stage {
   };
 }
 
-async function onRequest(flow: Flow, rt: CacheRuntime, states: WeakMap<Flow, FlowState>): Promise<Verdict> {
+/**
+ * Synchronous for a memory-store hit (answered in the same turn: no promise, no microtask hop); a promise whenever the
+ * store is remote or the request must wait for a coalesced miss.
+ */
+function onRequest(flow: Flow, rt: CacheRuntime, states: WeakMap<Flow, FlowState>): Verdict | Promise<Verdict> {
   const req = flow.request;
-  const base = { key: primaryKey(req.url), requestTime: rt.deps.clock.now(), clientHeaders: req.headers, revalidating: false };
+  const key = primaryKey(req.url);
+  const requestTime = rt.deps.clock.now();
   if (flow.notes.bypassCache || flow.notes.policy?.action === 'bypass-cache') {
-    return bypass(flow, { ...base, requestCc: {}, invalidate: false, bypass: 'policy' }, states);
+    return bypass(flow, newState(key, requestTime, req.headers, {}, false, 'policy'), states);
   }
   if (isUnsafe(req.method)) {
-    states.set(flow, { ...base, requestCc: {}, invalidate: true });
+    states.set(flow, newState(key, requestTime, req.headers, {}, true));
     return CONTINUE;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return CONTINUE;
-  const requestCc = requestCacheControl(req.headers);
-  const state: FlowState = { ...base, requestCc, invalidate: false };
-  // Always ask the store: while its breaker is open it answers at once, and lets one probe through per interval.
-  let found = await lookup(rt.deps.store, state.key, req.headers);
-  if (!rt.deps.store.available()) {
-    if (requestCc.onlyIfCached) return gatewayTimeout(flow, rt);
-    return bypass(flow, { ...state, bypass: 'store-unavailable' }, states);
+  const state = newState(key, requestTime, req.headers, requestCacheControl(req.headers), false);
+  const store = rt.deps.store;
+  if (store.getNow !== undefined && store.available()) {
+    const found = lookupNow(store.getNow, key, req.headers);
+    if (found) return decide(flow, found, state, rt, states);
+    return lookupSlow(flow, state, rt, states, true);
   }
-  if (!found && req.method === 'GET' && !requestCc.onlyIfCached) found = await coalesce(rt, state);
+  return lookupSlow(flow, state, rt, states, false);
+}
+
+function newState(
+  key: string, requestTime: number, clientHeaders: FlowState['clientHeaders'], requestCc: FlowState['requestCc'], invalidate: boolean,
+  bypassWhy?: FlowState['bypass'],
+): FlowState {
+  const state: FlowState = { key, requestTime, clientHeaders, revalidating: false, requestCc, invalidate };
+  if (bypassWhy !== undefined) state.bypass = bypassWhy;
+  return state;
+}
+
+/** The store's answer through its promise (remote stores), then coalescing for a GET miss. */
+async function lookupSlow(flow: Flow, state: FlowState, rt: CacheRuntime, states: WeakMap<Flow, FlowState>, looked: boolean): Promise<Verdict> {
+  const req = flow.request;
+  // Always ask the store: while its breaker is open it answers at once, and lets one probe through per interval.
+  let found = looked ? undefined : await lookup(rt.deps.store, state.key, req.headers);
+  if (!looked && !rt.deps.store.available()) {
+    if (state.requestCc.onlyIfCached) return gatewayTimeout(flow, rt);
+    state.bypass = 'store-unavailable';
+    return bypass(flow, state, states);
+  }
+  if (!found && req.method === 'GET' && !state.requestCc.onlyIfCached) found = await coalesce(rt, state);
+  return decide(flow, found, state, rt, states);
+}
+
+/** A usable stored response answers; otherwise the flow goes forward (a miss, or a revalidation of `found`). */
+function decide(flow: Flow, found: Found | undefined, state: FlowState, rt: CacheRuntime, states: WeakMap<Flow, FlowState>): Verdict {
   const verdict = found ? fromEntry(flow, found, state, rt) : undefined;
   if (verdict) return verdict;
-  if (requestCc.onlyIfCached) return gatewayTimeout(flow, rt);
+  if (state.requestCc.onlyIfCached) return gatewayTimeout(flow, rt);
   flow.notes.cache ??= 'miss';
   states.set(flow, state);
   return CONTINUE;
@@ -88,16 +119,13 @@ async function coalesce(rt: CacheRuntime, state: FlowState): Promise<Found | und
 /** Answers from a stored entry, or prepares its revalidation; undefined to go forward as a plain miss. */
 function fromEntry(flow: Flow, found: Found, state: FlowState, rt: CacheRuntime): Verdict | undefined {
   const { entry } = found;
-  const now = rt.deps.clock.now();
   const meta = entryMeta(entry, rt);
-  const ev = evaluate({
-    head: entry.head, requestTime: entry.requestTime, responseTime: entry.responseTime,
-    responseCc: meta.cc, requestCc: state.requestCc, hasValidators: meta.validators,
-  }, now, rt.cfg);
+  const ageMs = meta.initialAgeMs + Math.max(0, rt.deps.clock.now() - entry.responseTime); // §4.2.3 current_age
+  const ev = evaluateAged({ responseCc: meta.cc, requestCc: state.requestCc, hasValidators: meta.validators }, ageMs, meta.lifetimeMs);
   if (ev.freshness === 'fresh' || ev.freshness === 'stale-while-revalidate') {
     if (ev.freshness === 'stale-while-revalidate') refreshInBackground(flow.request, found, state.key, rt);
     flow.notes.cache = ev.stale ? 'stale' : 'hit';
-    return reply(flow, found, ev, rt, { hit: true, ttlS: Math.floor(ev.ttlMs / 1000) });
+    return reply(flow, found, meta, ev, rt, { hit: true, ttlS: Math.floor(ev.ttlMs / 1000) });
   }
   state.stored = found;
   if (state.requestCc.onlyIfCached) return gatewayTimeout(flow, rt);
@@ -109,19 +137,35 @@ function fromEntry(flow: Flow, found: Found, state: FlowState, rt: CacheRuntime)
   return undefined;
 }
 
+/** What every hit on this entry would otherwise derive again from its head (memory-store entries are reused as is). */
 function entryMeta(entry: CacheEntry, rt: CacheRuntime): EntryMeta {
   let meta = rt.meta.get(entry);
   if (!meta) {
-    meta = { cc: parseCacheControl(entry.head.headers), validators: hasValidators(entry.head) };
+    const cc = parseCacheControl(entry.head.headers);
+    meta = {
+      cc, validators: hasValidators(entry.head),
+      lifetimeMs: freshnessLifetime(entry.head, cc, rt.cfg, entry.responseTime),
+      initialAgeMs: correctedInitialAge(entry),
+      wholeFields: wholeResponseFields(entry.head, entry.body.byteLength),
+    };
     rt.meta.set(entry, meta);
   }
   return meta;
 }
 
-function reply(flow: Flow, found: Found, ev: Evaluation, rt: CacheRuntime, status: CacheStatusParams): Verdict {
-  const served = serveEntry(found.entry, flow.request, ev);
-  const head = rt.cfg.cacheStatus ? withCacheStatus(served.head, rt.cfg.statusName, status) : served.head;
-  return served.body === null ? { kind: 'reply', head } : { kind: 'reply', head, body: served.body };
+function reply(flow: Flow, found: Found, meta: EntryMeta, ev: Evaluation, rt: CacheRuntime, status: CacheStatusParams): Verdict {
+  const req = flow.request;
+  if (!wantsWhole(req.headers)) {
+    const served = serveEntry(found.entry, req, ev);
+    const head = rt.cfg.cacheStatus ? withCacheStatus(served.head, rt.cfg.statusName, status) : served.head;
+    return served.body === null ? { kind: 'reply', head } : { kind: 'reply', head, body: served.body };
+  }
+  // The whole stored response (what serveEntry gives without preconditions or Range), its fields copied once.
+  const headers: RawHeaders = meta.wholeFields.slice();
+  headers.push(['Age', String(Math.max(0, Math.floor(ev.ageMs / 1000)))]);
+  if (rt.cfg.cacheStatus) headers.push(['Cache-Status', cacheStatus(rt.cfg.statusName, status)]);
+  const head: ResponseHead = { ...found.entry.head, headers };
+  return req.method === 'HEAD' ? { kind: 'reply', head } : { kind: 'reply', head, body: found.entry.body };
 }
 
 /** only-if-cached with nothing usable stored (RFC 9111 §5.2.1.7). */

@@ -26,6 +26,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): CacheStore {
   });
   return {
     get: (key) => Promise.resolve(lru.get(key)),
+    getNow: (key) => lru.get(key),
     set: (key, entry, ttlMs) => {
       lru.set(key, entry, ttlMs > 0 ? { ttl: ttlMs } : {});
       return Promise.resolve();

@@ -2,10 +2,13 @@ import net, { type Socket } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { ProxyError, type ProxyErrorCode } from '../core/errors.js';
 import type { L4Backend } from './backend.js';
+import { ReusedReads } from './pipe.js';
 import type { L4Pool } from './pool.js';
 
 export interface Dialed {
   readonly socket: Socket;
+  /** The socket reads into a reused buffer through this; it is paused until the splice attaches it. */
+  readonly reads: ReusedReads;
   readonly backend: L4Backend;
   readonly sticky: boolean;
   readonly attempts: number;
@@ -16,14 +19,20 @@ export interface Dialed {
 
 export interface DialFailure { readonly error: ProxyError; readonly attempts: number; readonly failures: readonly string[] }
 
-/** Opens one TCP connection to a backend with the pool's socket options and connect timeout. */
-export function dialBackend(b: L4Backend, pool: L4Pool, signal: { aborted: boolean }): Promise<Socket> {
+/**
+ * Opens one TCP connection to a backend with the pool's socket options and connect timeout. It reads into a reused
+ * buffer (`reads`) and stays paused: nothing is read before the splice attaches it.
+ */
+export function dialBackend(b: L4Backend, pool: L4Pool, signal: { aborted: boolean }): Promise<{ socket: Socket; reads: ReusedReads }> {
   const c = pool.config;
   return new Promise((resolve, reject) => {
+    const reads = new ReusedReads();
     const socket = net.connect({
       host: b.host, port: b.port, allowHalfOpen: true, noDelay: c.noDelay,
-      keepAlive: c.keepAlive.enabled, keepAliveInitialDelay: c.keepAlive.initialDelayMs,
+      keepAlive: c.keepAlive.enabled, keepAliveInitialDelay: c.keepAlive.initialDelayMs, onread: reads.onread,
     });
+    socket.pause();
+    socket.once('close', () => reads.release());
     const timer = setTimeout(() => fail(Object.assign(new Error(`no connection within ${c.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), c.connectTimeoutMs);
     function fail(err: Error): void {
       clearTimeout(timer);
@@ -35,7 +44,7 @@ export function dialBackend(b: L4Backend, pool: L4Pool, signal: { aborted: boole
       clearTimeout(timer);
       socket.off('error', fail);
       if (signal.aborted) { socket.destroy(); reject(new Error('client went away')); return; }
-      resolve(socket);
+      resolve({ socket, reads });
     });
   });
 }
@@ -60,8 +69,8 @@ export async function dialWithRetry(pool: L4Pool, key: string, clock: Clock, sig
     const b = pick.backend;
     const t0 = clock.monotonic();
     try {
-      const socket = await dialBackend(b, pool, signal);
-      return { socket, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: clock.monotonic() - t0, failures };
+      const { socket, reads } = await dialBackend(b, pool, signal);
+      return { socket, reads, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: clock.monotonic() - t0, failures };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (signal.aborted) break;

@@ -154,7 +154,7 @@ export class TcpListener {
       backend.write(header === undefined ? conn.preface : conn.preface.length === 0 ? header : Buffer.concat([header, conn.preface]));
     }
     const pick = d.sticky ? `stick table: ${d.backend.id}` : d.failures.length > 0 ? `after ${d.failures.join(', ')}` : undefined;
-    const s = splice(client, backend, { idleTimeoutMs: r.idleTimeoutMs, coalesceWindowMs: c.coalesceWindowMs }, (close) => {
+    const s = splice(client, backend, d.reads, { idleTimeoutMs: r.idleTimeoutMs, coalesceWindowMs: c.coalesceWindowMs }, (close) => {
       pool.released(d.backend, conn.peer.ip, this.deps.clock.monotonic());
       this.finish(client, conn, start, startedAt, { error: undefined, close, attempts: d.attempts, pick, backend: d.backend.id, connectMs: d.connectMs });
     });

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -152,4 +153,46 @@ describe('portico l4 over TCP', () => {
     await once(live, 'close');
     expect(got).toBe('old:before;after');
   });
+
+  it('delivers a backend stream byte for byte to a client that reads in fits and starts (reused read buffers, backpressure)', async () => {
+    const data = randomBytes(16 * 1024 * 1024);
+    const sent = createHash('sha256').update(data).digest('hex');
+    const server = net.createServer((s) => {
+      s.on('error', () => undefined);
+      void (async () => {
+        // Pieces of 1 byte to 12 KiB: Portico's reads are small too, and a small write to the stalled client queues
+        // while write() still says "more" (below its high-water mark): its read buffer must not be reused then.
+        for (let off = 0; off < data.length;) {
+          const n = 1 + Math.floor(Math.random() * 12_000);
+          const more = s.write(data.subarray(off, off + n));
+          off += n;
+          if (!more) await once(s, 'drain');
+          else await new Promise((r) => setImmediate(r)); // one piece per turn: Portico reads them one by one
+        }
+        s.end();
+      })();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup.push(() => new Promise((r) => server.close(() => r())));
+    const x = await l4({ listeners: [{ listen: '127.0.0.1:0', pool: 'p' }], pools: { p: { backends: [`127.0.0.1:${(server.address() as net.AddressInfo).port}`] } } });
+    const client = net.connect(x.port(), '127.0.0.1');
+    const hash = createHash('sha256');
+    let got = 0;
+    let nextStall = 512 * 1024;
+    client.on('data', (d: Buffer) => {
+      hash.update(d);
+      got += d.length;
+      if (got >= nextStall) { // stall now and then: Portico's writes to the client queue up and its backend reads stop
+        nextStall += 1024 * 1024 + Math.floor(Math.random() * 1024 * 1024);
+        client.pause();
+        setTimeout(() => client.resume(), 100 + Math.floor(Math.random() * 50)); // long enough to fill the kernel buffers
+      }
+    });
+    await once(client, 'close');
+    expect(got).toBe(data.length);
+    expect(hash.digest('hex')).toBe(sent);
+    const [f] = await x.waitFlows(1);
+    expect(f).toMatchObject({ bytesOut: data.length, notes: { close: 'backend closed' } });
+  }, 60_000);
 });

@@ -4,6 +4,8 @@ import { createEventBus } from '../core/events.js';
 import type { Flow, RawHeaders } from '../core/flow.js';
 import { compileRoutes } from '../reverse/compile.js';
 import { decideRoute } from '../reverse/decide.js';
+import { explainRouteStages } from '../reverse/route-explain.js';
+import { routeIdOf } from '../reverse/route-stages.js';
 import { buildPools } from '../reverse/pools.js';
 import { hashKeyOf, cookieValue } from '../upstream/hash-key.js';
 import { loadReverseConfig, withReverseOptions, type ReverseFlags } from './reverse.js';
@@ -14,6 +16,8 @@ interface RouteTestFlags extends ReverseFlags {
   client?: string;
   method?: string;
 }
+
+const label = (name: string): string => (name === '' ? ' '.repeat(9) : `${name}:`.padEnd(9));
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -51,6 +55,11 @@ export async function routeTest(target: string, flags: RouteTestFlags, out: (lin
     out(`path:    ${d.path}`);
     out(`backend: ${picked.backend?.id ?? 'none (503 NO_HEALTHY_BACKEND)'}`);
     out(`why:     ${d.why}; ${reason || 'no backend available'}${hashKey === undefined ? '' : ` (hash key "${hashKey}")`}`);
+    const route = config.routes.find((r, i) => routeIdOf(r, i) === d.route);
+    const routed = new URL(url);
+    routed.pathname = d.path; // the route's stages see the path after strip-prefix, as in the proxy
+    const copy = { ...flow, client: { ...flow.client }, request: { ...flow.request, url: routed, headers: [...headers] }, notes: {} } as Flow;
+    for (const [name, text] of await explainRouteStages(config, route, copy, systemClock)) out(`${label(name)}${text}`);
     out('note:    health is assumed up (no checks run); round-robin style pickers show the first pick');
     return 0;
   } finally {
@@ -65,6 +74,7 @@ export function routeCommand(): Command {
     .option('--cookie <K=V>', 'a request cookie (repeat)', collect)
     .option('--client <ip>', 'the client address (default 127.0.0.1)')
     .option('--method <method>', 'the request method (default GET)')
+    .option('--trusted-proxy <cidrs>', 'peers whose X-Forwarded-For names the client (default: the config\'s trustedProxies)')
     .action(async (target: string, flags: RouteTestFlags) => {
       process.exitCode = await routeTest(target, flags, (line) => process.stdout.write(`${line}\n`));
     });

@@ -14,6 +14,12 @@ export function unauthorized(challenge: string, why: string): Verdict {
   return { kind: 'reply', head: { status: 401, reason: 'Unauthorized', headers }, body };
 }
 
+/** Why `unauthorized` refused (its body's text), for explainers; undefined for any other verdict. */
+export function refusalReason(v: Verdict): string | undefined {
+  if (v.kind !== 'reply' || v.head.status !== 401 || !(v.body instanceof Uint8Array)) return undefined;
+  return new TextDecoder().decode(v.body).replace(/^401 Unauthorized: /, '').trim();
+}
+
 /** A quoted-string for an auth-param (RFC 9110 §5.6.4). */
 export function quote(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;

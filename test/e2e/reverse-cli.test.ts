@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hashPasswordScrypt } from '../../src/stages/htpasswd.js';
 import { startBackend, type TestBackend } from '../helpers/reverse.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
@@ -57,5 +60,47 @@ describe('portico reverse (CLI)', () => {
     const [code] = await once(p, 'exit');
     expect(code).toBe(0);
     expect(out).toMatch(/^route: +default\npool: +default\npath: +\/x\nbackend: +127\.0\.0\.1:900[12]\nwhy: +route default: matches everything; ring-hash: .* \(hash key "192\.0\.2\.7"\)/);
+  });
+
+  it('route test shows the route\'s stages: rate limit and its bucket (client behind a trusted proxy), auth and whether it admits, policy, cache', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portico-route-test-'));
+    await writeFile(join(dir, 'users'), `alice:${await hashPasswordScrypt('wonderland')}\n`);
+    await mkdir(join(dir, 'rules'));
+    await writeFile(join(dir, 'rules', 'p.yaml'), 'rules:\n  - id: no-admin\n    action: block\n    path: /admin/**\n');
+    await writeFile(join(dir, 'lb.yaml'), `trustedProxies: [10.0.0.0/8]
+pools: { web: { backends: [127.0.0.1:9001] } }
+routes:
+  - { id: api, path: /api, stripPrefix: true, pool: web,
+      rateLimit: { ratePerSecond: 5, burst: 10, store: "redis://u:hunter2@127.0.0.1:6379" },
+      auth: { type: basic, htpasswd: ${join(dir, 'users')}, realm: staff },
+      policy: ${join(dir, 'rules')}, cache: { store: memory, defaultTtlCapMs: 60000 } }
+  - { id: open, pool: web }
+`);
+    const routeTest = async (url: string, ...args: string[]): Promise<[number, string]> => {
+      const p = spawn(process.execPath, [MAIN, 'route', 'test', url, '--config', join(dir, 'lb.yaml'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+      p.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+      const [code] = await once(p, 'exit');
+      return [code as number, out];
+    };
+    const basic = `Authorization: Basic ${Buffer.from('alice:wonderland').toString('base64')}`;
+    const [code, ok] = await routeTest('http://app.example/api/admin/x', '--client', '10.1.2.3', '--header', 'X-Forwarded-For: 198.51.100.9, 203.0.113.5', '--header', basic);
+    expect(code).toBe(0);
+    expect(ok).toContain('\nrate:    5/s burst 10 per client IP, shared in redis://u:***@127.0.0.1:6379 (Redis down: allow); bucket "ip:203.0.113.5" (client 203.0.113.5 named by trusted proxy 10.1.2.3)\n');
+    expect(ok).not.toContain('hunter2');
+    expect(ok).toMatch(/\nauth: +basic realm="staff", users from \S+users, Authorization removed before the backend\n +→ the Authorization given: admitted as alice\n/);
+    expect(ok).toMatch(/\npolicy: +rules \S+rules \(default allow\): block by rule no-admin \(\S+p\.yaml:2\): path matches \/admin\/\*\*\n/);
+    expect(ok).toMatch(/\ncache: +memory, objects up to 8388608 bytes, .*every freshness capped at 60000 ms/);
+    // An untrusted client's X-Forwarded-For is ignored; a wrong password is refused, with the reason.
+    const [, refused] = await routeTest('http://app.example/api/x', '--client', '192.0.2.7', '--header', 'X-Forwarded-For: 203.0.113.5',
+      '--header', `Authorization: Basic ${Buffer.from('alice:nope').toString('base64')}`, '--method', 'post');
+    expect(refused).toContain('bucket "ip:192.0.2.7"\n');
+    expect(refused).toContain('→ the Authorization given: refused, 401 (wrong user name or password)');
+    expect(refused).toContain('a POST is not served from it');
+    const [, none] = await routeTest('http://app.example/api/x');
+    expect(none).toContain('→ no Authorization: refused, 401 (credentials required)');
+    const [, open] = await routeTest('http://app.example/other');
+    expect(open).toMatch(/\nrate: +none\nauth: +none\npolicy: +none\ncache: +off\n/);
   });
 });

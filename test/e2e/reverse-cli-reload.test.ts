@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -111,5 +112,49 @@ describe('portico reverse --config: reloads under load (CLI)', () => {
     cli.proc.kill('SIGTERM');
     const [code] = await once(cli.proc, 'exit');
     expect(code).toBe(0);
+  });
+
+  it('SIGHUP adds and removes a listener; a port in use is reported and the previous config stays in force', async () => {
+    const [b1, b2] = await Promise.all([startBackend('b1'), startBackend('b2')]) as [TestBackend, TestBackend];
+    cleanup.push(() => b1.close(), () => b2.close());
+    const squatter = createServer().listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    cleanup.push(() => new Promise((r) => { squatter.close(() => r()); }));
+    const taken = (squatter.address() as AddressInfo).port;
+    const spare = createServer().listen(0, '127.0.0.1');
+    await once(spare, 'listening');
+    const free = (spare.address() as AddressInfo).port;
+    await new Promise((r) => spare.close(r));
+    const dir = await mkdtemp(join(tmpdir(), 'portico-reload-listen-'));
+    const file = join(dir, 'lb.yaml');
+    const lb = (listen: string[], b: TestBackend): string => `listen: [${listen.join(', ')}]\nadmin: { listen: 127.0.0.1:0 }\nlog: { accessLog: [] }\n`
+      + `pools: { web: { backends: [${b.address}] } }\n`;
+    await writeFile(file, lb(['127.0.0.1:0'], b1));
+    const cli = await startCli(file);
+    const body = async (url: string): Promise<string> => fetch(url).then(async (r) => r.text(), (e: Error) => (e.cause as { code?: string })?.code ?? e.message);
+    const failedReloads = async (): Promise<number> =>
+      Number(/portico_config_reloads_total\{result="error"\} (\d+)/.exec(await (await fetch(`${cli.admin}/metrics`)).text())?.[1] ?? 0);
+
+    await writeFile(file, lb(['127.0.0.1:0', `127.0.0.1:${taken}`], b2));
+    cli.proc.kill('SIGHUP');
+    await until(async () => (await failedReloads()) >= 1, 10_000);
+    expect(await body(`${cli.url}/`)).toBe('b1 /'); // the old pool: nothing of the refused config applies
+
+    await writeFile(file, lb(['127.0.0.1:0', `127.0.0.1:${free}`], b2));
+    cli.proc.kill('SIGHUP');
+    await until(async () => (await body(`http://127.0.0.1:${free}/`)) === 'b2 /', 10_000);
+    expect(await body(`${cli.url}/`)).toBe('b2 /');
+
+    await writeFile(file, lb(['127.0.0.1:0'], b2));
+    cli.proc.kill('SIGHUP');
+    await until(async () => (await body(`http://127.0.0.1:${free}/`)) === 'ECONNREFUSED', 10_000);
+    expect(await body(`${cli.url}/`)).toBe('b2 /');
+    expect(cli.proc.exitCode).toBe(null);
+    cli.proc.kill('SIGTERM');
+    const [code] = await once(cli.proc, 'exit');
+    expect(code).toBe(0);
+    // The log (flushed at exit) names the address and the cause.
+    expect(cli.out()).toMatch(new RegExp(`"error":"cannot listen on http://127\\.0\\.0\\.1:${taken}: listen EADDRINUSE[^"]*","msg":"configuration reload failed; the previous one stays in force"`));
+    expect(cli.out()).toContain(`"listener":"http://127.0.0.1:${free}","msg":"listening (reload)"`);
   });
 });

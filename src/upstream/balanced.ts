@@ -125,7 +125,10 @@ export class BalancedUpstream implements Upstream {
     }
   }
 
-  /** One exchange with `b`; on success `b.active` stays counted until settled() or discard() lets it go. */
+  /**
+   * One exchange with `b`; on success `b.active` stays counted until settled() or discard() lets it go. A body that has
+   * fully arrived by then comes back as bytes (bufferComplete): one res.end() at the front door, and the slot is free.
+   */
   private async once(flow: Flow, b: Backend): Promise<{ ok: true; res: UpstreamResponse } | { ok: false; err: ProxyError }> {
     const started = this.deps.clock.monotonic();
     const composed = b.mayQueue();
@@ -133,7 +136,7 @@ export class BalancedUpstream implements Upstream {
     try {
       const res = await exchange(flow, {
         dispatcher: composed ? b.queued as Dispatcher : b.pool, composed, clock: this.deps.clock, mapError: mapUpstreamError,
-        headersTimeoutMs: b.options.headersTimeoutMs, bodyTimeoutMs: b.options.bodyTimeoutMs,
+        headersTimeoutMs: b.options.headersTimeoutMs, bodyTimeoutMs: b.options.bodyTimeoutMs, bufferComplete: true,
         headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
       });
       const now = this.deps.clock.monotonic();

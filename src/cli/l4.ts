@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { parseWorkersFlag } from '../cluster/config.js';
@@ -104,6 +105,9 @@ export function l4Command(): Command {
     .action(async (flags: L4Flags) => {
       const config = loadL4Config(flags);
       if (flags.tui && config.cluster.workers !== 1) throw new Error('--tui runs in one process: use it without --workers (or attach with portico tui --connect)');
+      // Workers accept on the shared listen socket themselves. node:cluster's default on Linux (round robin) has the
+      // primary accept every connection and pass it to a worker over IPC, which doubled the CPU per new connection.
+      if (cluster.isPrimary) cluster.schedulingPolicy = cluster.SCHED_NONE;
       if (await runClusterPrimaryIfAsked('l4', config, { version: VERSION })) return;
       if (flags.tui) assertTerminal();
       const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it

@@ -4,7 +4,10 @@ import type { ListenSpec } from './listen-schema.js';
 export interface ListenerPlan {
   /** Same address, same kind of server: kept with its connections (an HTTPS one reads its certificate files again). */
   readonly keep: ReadonlyArray<readonly [current: number, next: number]>;
-  /** Same address, but HTTP ↔ HTTPS or other TLS server options: stops accepting, and a new server binds it. */
+  /**
+   * Same address but HTTP ↔ HTTPS or other TLS server options, or another host on the port of a listener that goes:
+   * the old server stops accepting, then the new one binds.
+   */
   readonly rebind: ReadonlyArray<readonly [current: number, next: number]>;
   /** New addresses, bound before anything else changes. */
   readonly add: readonly number[];
@@ -33,14 +36,26 @@ export function planListeners(current: readonly ListenSpec[], next: readonly Lis
   });
   const keep: Array<[number, number]> = [];
   const rebind: Array<[number, number]> = [];
-  const add: number[] = [];
+  const unmatched: number[] = [];
   const matched = new Set<number>();
   next.forEach((spec, j) => {
     const i = byAddress.get(addressOf(spec))?.shift();
-    if (i === undefined) return void add.push(j);
+    if (i === undefined) return void unmatched.push(j);
     matched.add(i);
     (sameServer(current[i] as ListenSpec, spec) ? keep : rebind).push([i, j]);
   });
+  // A new host on a port a removed listener holds (127.0.0.1:8081 → 0.0.0.0:8081) could not be bound beside it: the
+  // old one steps aside first, as for a rebind.
+  const add: number[] = [];
+  for (const j of unmatched) {
+    const port = (next[j] as ListenSpec).port;
+    const i = port === 0 ? -1 : current.findIndex((spec, k) => !matched.has(k) && spec.port === port);
+    if (i < 0) add.push(j);
+    else {
+      matched.add(i);
+      rebind.push([i, j]);
+    }
+  }
   const remove = current.map((_, i) => i).filter((i) => !matched.has(i));
   return { keep, rebind, add, remove };
 }

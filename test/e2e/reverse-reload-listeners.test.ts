@@ -118,7 +118,7 @@ describe('hot reload of listeners', () => {
     expect(await get(`http://127.0.0.1:${free}`)).toBe('200 b2');
   });
 
-  it('rebinds a listener whose kind changed on the same address (HTTP → HTTPS → HTTP)', async () => {
+  it('rebinds a listener whose kind changed on the same address (HTTP → HTTPS → HTTP), or moved to another host on its port', async () => {
     const port = await freePort();
     const p = await startTestReverse({ listen: `127.0.0.1:${port}`, pools: { web: { backends: [b1.address] } } });
     cleanup.push(() => p.close(1_000));
@@ -128,5 +128,15 @@ describe('hot reload of listeners', () => {
     expect(p.listeners).toEqual([{ url: `https://127.0.0.1:${port}`, port, tls: true }]);
     await p.reload(cfg([`127.0.0.1:${port}`]));
     expect(await get(`http://127.0.0.1:${port}`)).toBe('200 b1');
+
+    // Another host on that port: the old listener steps aside first; when the new one cannot bind, the old comes back.
+    const squatter: Server = createServer().listen(port, '127.0.0.3');
+    await once(squatter, 'listening');
+    cleanup.push(() => new Promise((r) => { squatter.close(() => r()); }));
+    await expect(p.reload(cfg([`127.0.0.3:${port}`]))).rejects.toThrow(new RegExp(`cannot listen on http://127\\.0\\.0\\.3:${port}: .*EADDRINUSE`));
+    expect(await get(`http://127.0.0.1:${port}`)).toBe('200 b1');
+    await p.reload(cfg([`127.0.0.2:${port}`]));
+    expect(await get(`http://127.0.0.2:${port}`)).toBe('200 b1');
+    expect(await get(`http://127.0.0.1:${port}`)).toBe('ECONNREFUSED');
   });
 });

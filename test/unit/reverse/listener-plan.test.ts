@@ -16,8 +16,10 @@ describe('planListeners', () => {
     expect(planListeners([http(8081), http(8082)], [http(8083), http(8081)])).toEqual({ keep: [[0, 1]], rebind: [], add: [0], remove: [1] });
   });
 
-  it('another host on the same port is another address', () => {
-    expect(planListeners([http(8081)], [http(8081, '::1')])).toEqual({ keep: [], rebind: [], add: [0], remove: [0] });
+  it('another host on the port of a listener that goes replaces it (the wildcard could not be bound beside it)', () => {
+    expect(planListeners([http(8081)], [http(8081, '0.0.0.0')])).toEqual({ keep: [], rebind: [[0, 0]], add: [], remove: [] });
+    expect(planListeners([http(8081), http(8082)], [http(8081), http(8081, '::1')])).toEqual({ keep: [[0, 0]], rebind: [], add: [1], remove: [1] });
+    expect(planListeners([http(0)], [http(0, '::1')])).toEqual({ keep: [], rebind: [], add: [0], remove: [0] });
   });
 
   it('HTTP ↔ HTTPS, or another minimum TLS version, rebinds; other certificates alone do not', () => {

@@ -11,6 +11,9 @@ export interface PipelineResult {
   readonly outcome: 'respond' | 'kill';
 }
 
+const KILL: PipelineResult = Object.freeze({ outcome: 'kill' });
+const RESPOND: PipelineResult = Object.freeze({ outcome: 'respond' });
+
 /**
  * Runs a flow through the stages: onRequest in order → upstream → onResponse in reverse. Any stage may answer early
  * (reply/kill); every failure funnels into flow.error with an error response, never a throw to the caller.
@@ -54,22 +57,42 @@ export class Pipeline {
     } catch (err) {
       this.fail(flow, err);
     }
-    await this.runResponse(flow, ran);
-    return { outcome: verdict.kind === 'kill' ? 'kill' : 'respond' };
+    const rest = this.runResponse(flow, ran);
+    if (rest) await rest;
+    return verdict.kind === 'kill' ? KILL : RESPOND;
   }
 
-  private async runResponse(flow: Flow, ran: number): Promise<void> {
+  /**
+   * onResponse hooks of the first `ran` stages, last first. Synchronous until a hook returns a promise (most never
+   * do): undefined when all finished in this turn, so a hit spends no promise here.
+   */
+  private runResponse(flow: Flow, ran: number): Promise<void> | undefined {
     for (let i = ran - 1; i >= 0; i--) {
       const stage = this.stages[i] as Stage;
       if (!stage.onResponse) continue;
       try {
         const done = stage.onResponse(flow, this.ctx);
-        if (done instanceof Promise) await done;
+        if (done instanceof Promise) return this.awaitResponse(flow, stage, done, i);
       } catch (err) {
-        this.ctx.log.error({ err, stage: stage.name, flow: flow.id }, 'stage onResponse failed');
-        if (!flow.error) this.fail(flow, err);
+        this.responseFailed(flow, stage, err);
       }
     }
+    return undefined;
+  }
+
+  private async awaitResponse(flow: Flow, stage: Stage, pending: Promise<void>, i: number): Promise<void> {
+    try {
+      await pending;
+    } catch (err) {
+      this.responseFailed(flow, stage, err);
+    }
+    const rest = this.runResponse(flow, i);
+    if (rest) await rest;
+  }
+
+  private responseFailed(flow: Flow, stage: Stage, err: unknown): void {
+    this.ctx.log.error({ err, stage: stage.name, flow: flow.id }, 'stage onResponse failed');
+    if (!flow.error) this.fail(flow, err);
   }
 
   private fail(flow: Flow, err: unknown): void {

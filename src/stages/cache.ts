@@ -26,11 +26,11 @@ export function cacheStage(cfg: CacheStageConfig, deps: CacheStageDeps): Stage {
   return {
     name: 'cache',
     onRequest: (flow) => onRequest(flow, rt, states),
-    onResponse: async (flow) => {
+    onResponse: (flow) => {
       const state = states.get(flow);
-      if (!state) return;
+      if (!state) return; // a hit, or a method the cache ignores: nothing to wait for
       states.delete(flow);
-      await onCacheResponse(flow, state, rt);
+      return onCacheResponse(flow, state, rt);
     },
     close: async () => {
       rt.coalescer.close();

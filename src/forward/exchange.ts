@@ -51,7 +51,7 @@ class LiveFlow implements Flow {
 /** Builds the live Flow for a request; its signal aborts when the client goes away before the response is done. */
 export function createFlow(req: IncomingMessage, res: ServerResponse, url: URL, deps: ExchangeDeps, tunnel?: TunnelInfo): Flow {
   const abort = new FlowAbort();
-  res.once('close', () => {
+  res.on('close', () => { // a response closes once: on() spares once()'s wrapper
     if (!res.writableFinished) abort.abort(new ProxyError('CLIENT_ABORTED', 'client closed the connection'));
   });
   const client = tunnel ? { ...tunnel.client } : clientAddress(req.socket);

@@ -74,8 +74,9 @@ function noBody(flow: Flow): boolean {
 
 function endWith(res: ServerResponse, chunk: Uint8Array | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    res.once('error', reject);
-    res.once('close', () => (res.writableFinished ? resolve() : reject(new Error('client closed the connection'))));
+    // on, not once: a response closes once, and once() wraps each listener in another closure.
+    res.on('error', reject);
+    res.on('close', () => (res.writableFinished ? resolve() : reject(new Error('client closed the connection'))));
     res.end(chunk);
   });
 }

@@ -101,10 +101,20 @@ export function parseCacheControl(headers: RawHeaders): CacheControl {
 
 /** `Pragma: no-cache` counts as request `no-cache` only when the request has no Cache-Control (§5.4). */
 export function requestCacheControl(headers: RawHeaders): CacheControl {
+  if (!hasCacheFields(headers)) return {}; // most requests: one pass over the names, no parsing
   const cc = parseCacheControl(headers);
   if (getHeaderAll(headers, 'cache-control').length === 0) {
     const pragma = getHeaderAll(headers, 'pragma').join(',').toLowerCase();
     if (/(^|,)\s*no-cache\s*(,|$)/.test(pragma)) cc.noCache = true;
   }
   return cc;
+}
+
+/** Whether any Cache-Control or Pragma field is present (names lowercased only when their length fits). */
+function hasCacheFields(headers: RawHeaders): boolean {
+  for (const [name] of headers) {
+    const n = name.length;
+    if (n === 13 ? name.toLowerCase() === 'cache-control' : n === 6 && name.toLowerCase() === 'pragma') return true;
+  }
+  return false;
 }

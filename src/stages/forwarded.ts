@@ -18,6 +18,8 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization', 'proxy-authenticate',
 ]);
 
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((name) => name.length));
+
 /**
  * Pure: a copy without hop-by-hop fields, including every field the Connection header names. One pass over the
  * fields, and a set of listed names only when a Connection field is there (this runs twice per exchange).
@@ -30,7 +32,13 @@ export function stripHopByHop(headers: RawHeaders): RawHeaders {
   if (listed) listed = new Set(headerTokens(headers, 'connection'));
   const out: RawHeaders = [];
   for (const field of headers) {
-    const lower = field[0].toLowerCase();
+    const name = field[0];
+    // Without a Connection list only the fixed names go, and a name of another length cannot be one of them.
+    if (listed === undefined && !HOP_BY_HOP_LENGTHS.has(name.length)) {
+      out.push(field);
+      continue;
+    }
+    const lower = name.toLowerCase();
     if (!HOP_BY_HOP.has(lower) && !listed?.has(lower)) out.push(field);
   }
   return out;

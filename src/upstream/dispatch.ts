@@ -40,12 +40,18 @@ export interface ExchangeOptions {
  */
 const UNSENDABLE = new Set(['host', 'connection', 'keep-alive', 'upgrade', 'transfer-encoding', 'expect',
   'proxy-connection', 'proxy-authorization', 'te', 'trailer']);
+/** The lengths of those names and of content-length, which upstreamHeaders also looks at. */
+const UNSENDABLE_LENGTHS = new Set([...UNSENDABLE, 'content-length'].map((name) => name.length));
 
 /** The request fields for undici's flat header list: Host from the target authority (RFC 9112 §3.2.2), then the rest. */
 export function upstreamHeaders(headers: RawHeaders, authority: string, hasBody: boolean): string[] {
   const out = ['host', authority];
   let sawLength = false;
   for (const [name, value] of headers) {
+    if (!UNSENDABLE_LENGTHS.has(name.length)) {
+      out.push(name, value); // no unsendable name, nor content-length, has this length: no lowercasing
+      continue;
+    }
     const lower = name.toLowerCase();
     if (UNSENDABLE.has(lower)) continue;
     if (lower === 'content-length') {

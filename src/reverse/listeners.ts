@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
@@ -172,8 +171,9 @@ export class ListenerSet {
     try {
       for (const [i, j] of pairs) {
         const old = this.live[i] as Listener;
+        const spec = next[j] as ListenSpec;
         stopped.push({ old, index: i, r: this.stop(old.server) });
-        rebound.push(result[j] = await this.bind(next[j] as ListenSpec, tls.get(j)));
+        rebound.push(result[j] = await this.bind(spec, tls.get(j), spec.port === 0 ? old.port : spec.port));
       }
     } catch (err) {
       this.discard([...added, ...rebound]);
@@ -181,7 +181,7 @@ export class ListenerSet {
       for (const { old, index, r } of stopped) {
         this.retire(r, graceMs);
         // The old server cannot listen again once closed; an identical one takes its place.
-        try { this.live[index] = await this.bind(old.spec, old.tls); } catch (e) { lost.push(`${old.url} (${(e as Error).message})`); }
+        try { this.live[index] = await this.bind(old.spec, old.tls, old.port); } catch (e) { lost.push(`${old.url} (${(e as Error).message})`); }
       }
       if (lost.length > 0) throw new Error(`${(err as Error).message}; and these listeners could not be bound again: ${lost.join(', ')}`);
       throw err;
@@ -189,20 +189,27 @@ export class ListenerSet {
     return { rebound, stopped: stopped.map((s) => s.r) };
   }
 
-  private async bind(spec: ListenSpec, tls: ListenerTls | undefined): Promise<Listener> {
+  /** A server for `spec` on `port` (the spec's, or the port a `:0` listener already had when it is bound again). */
+  private async bind(spec: ListenSpec, tls: ListenerTls | undefined, port = spec.port): Promise<Listener> {
     const server: Server = tls === undefined ? createServer(this.options) : createHttpsServer({ ...this.options, ...tls.options() }) as unknown as Server;
     this.setup(server);
-    const url = (port: number): string => `${tls === undefined ? 'http' : 'https'}://${formatAuthority(spec.host, port)}`;
-    server.listen(spec.port, spec.host);
+    const url = (p: number): string => `${tls === undefined ? 'http' : 'https'}://${formatAuthority(spec.host, p)}`;
     try {
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err; })]);
+      // Both listeners go once either fires: a later server error must not reject a forgotten promise.
+      await new Promise<void>((resolve, reject) => {
+        const failed = (err: Error): void => { server.off('listening', listening); reject(err); };
+        const listening = (): void => { server.off('error', failed); resolve(); };
+        server.once('error', failed).once('listening', listening).listen(port, spec.host);
+      });
     } catch (err) {
       server.close();
-      throw new Error(`cannot listen on ${url(spec.port)}: ${(err as Error).message}`);
+      throw new Error(`cannot listen on ${url(port)}: ${(err as Error).message}`);
     }
     const addr = server.address();
-    const port = typeof addr === 'object' && addr !== null ? addr.port : spec.port;
-    return { server, tls, spec, port, url: url(port) };
+    const bound = typeof addr === 'object' && addr !== null ? addr.port : port;
+    // Accept failures (EMFILE…) are the server's 'error' events: logged, never an uncaught exception.
+    server.on('error', (err: Error) => this.log.error({ listener: url(bound), err: err.message }, 'listener error'));
+    return { server, tls, spec, port: bound, url: url(bound) };
   }
 
   /** Servers bound by a reload that is refused: nothing was meant to reach them yet. */

@@ -139,4 +139,13 @@ describe('hot reload of listeners', () => {
     expect(await get(`http://127.0.0.2:${port}`)).toBe('200 b1');
     expect(await get(`http://127.0.0.1:${port}`)).toBe('ECONNREFUSED');
   });
+
+  it('a `:0` listener rebound as HTTPS keeps the port it got', async () => {
+    const p = await startTestReverse({ listen: '127.0.0.1:0', pools: { web: { backends: [b1.address] } } });
+    cleanup.push(() => p.close(1_000));
+    const port = p.port;
+    await p.reload(cfg([{ address: '127.0.0.1:0', tls: tls() }]));
+    expect(p.listeners).toEqual([{ url: `https://127.0.0.1:${port}`, port, tls: true }]);
+    expect(await get(`https://127.0.0.1:${port}`)).toBe('200 b1');
+  });
 });

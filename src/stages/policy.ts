@@ -31,13 +31,56 @@ export function flowRequest(flow: Flow, host: string, at: number, contentType?: 
 }
 
 /** Inside an intercepted tunnel the Host header may name another site than the CONNECT target (SNI): decide both. */
-function decideFlow(flow: Flow, policy: Policy, at: number): Decision {
-  const first = decide(flowRequest(flow, flow.request.url.hostname, at), policy);
+function decideFlow(flow: Flow, policy: Policy, at: number, memo: DecisionMemo): Decision {
+  const first = memo.decide(flowRequest(flow, flow.request.url.hostname, at), policy);
   if (!flow.notes.intercepted || enforcedBlock(first)) return first;
   const host = hostOf(getHeader(flow.request.headers, 'host'));
   if (host === undefined || host === flow.request.url.hostname) return first;
-  const second = decide(flowRequest(flow, host, at), policy);
+  const second = memo.decide(flowRequest(flow, host, at), policy);
   return enforcedBlock(second) ? second : first;
+}
+
+const MEMO_MAX = 4096;
+
+/**
+ * decide() remembered per policy: a decision depends only on the policy and the request's fields, and on the time
+ * through the local weekday and minute (time windows are minute-granular, and zone offsets are whole minutes), so a
+ * repeated request within the same minute gets the same Decision without running the rules again (group lookups,
+ * globs, the zoned clock: ~15% of a cache hit's CPU with the example rules). Bounded: dropped whole when full. The
+ * note of a decision (its explain() sentence) is built once too; each flow gets its own copy.
+ */
+class DecisionMemo {
+  private readonly byPolicy = new WeakMap<Policy, Map<string, Decision>>();
+  private readonly notes = new WeakMap<Decision, NonNullable<Notes['policy']>>();
+
+  decide(req: PolicyRequest, policy: Policy): Decision {
+    let memo = this.byPolicy.get(policy);
+    if (memo === undefined) this.byPolicy.set(policy, (memo = new Map()));
+    const key = memoKey(req);
+    let decision = memo.get(key);
+    if (decision === undefined) {
+      decision = decide(req, policy);
+      if (memo.size >= MEMO_MAX) memo.clear();
+      memo.set(key, decision);
+    }
+    return decision;
+  }
+
+  note(decision: Decision): NonNullable<Notes['policy']> {
+    let note = this.notes.get(decision);
+    if (note === undefined) this.notes.set(decision, (note = policyNote(decision)));
+    return { ...note };
+  }
+}
+
+/**
+ * Every field of the request decide() can read; the minute stands for `at`. Free-form values (user, content type)
+ * are length-prefixed and the URL comes last, so two different requests never share a key.
+ */
+export function memoKey(r: PolicyRequest): string {
+  const user = r.user === undefined ? '-' : `${r.user.length}:${r.user}`;
+  const type = r.contentType === undefined ? '-' : `${r.contentType.length}:${r.contentType}`;
+  return `${Math.floor(r.at / 60_000)} ${r.port} ${r.method ?? '-'} ${r.host} ${r.clientIp} ${user} ${type} ${r.path ?? '-'} ${r.query ?? '-'} ${r.url ?? '-'}`;
 }
 
 function hostOf(hostHeader: string | undefined): string | undefined {
@@ -61,12 +104,13 @@ function block(flow: Flow, note: NonNullable<Notes['policy']>): Verdict {
 export function policyStage(source: PolicySource): Stage {
   const decidedWith = new WeakMap<Flow, { pass: ResponsePass; rank: number }>();
   const passes = new WeakMap<Policy, ResponsePass>();
+  const memo = new DecisionMemo();
   return {
     name: 'policy',
     onRequest(flow, ctx) {
       const policy = source.current();
-      const decision = decideFlow(flow, policy, ctx.clock.now());
-      const note = policyNote(decision);
+      const decision = decideFlow(flow, policy, ctx.clock.now(), memo);
+      const note = memo.note(decision);
       flow.notes.policy = note;
       if (note.reportOnly) ctx.log.info({ id: flow.id, url: flow.request.url.href, policy: note }, 'policy: would block (report-only)');
       if (enforcedBlock(decision)) return block(flow, note);
@@ -80,7 +124,7 @@ export function policyStage(source: PolicySource): Stage {
     },
     onResponse(flow, ctx) {
       const decided = decidedWith.get(flow);
-      if (decided) onResponseHead(flow, decided.pass, decided.rank, ctx);
+      if (decided) onResponseHead(flow, decided.pass, decided.rank, ctx, memo);
     },
   };
 }
@@ -113,12 +157,12 @@ function rankOf(pass: ResponsePass, decision: Decision): number {
   return decision.file === undefined ? Infinity : (pass.rank.get(decision.ruleId) ?? Infinity);
 }
 
-function onResponseHead(flow: Flow, pass: ResponsePass, decidedRank: number, ctx: StageContext): void {
+function onResponseHead(flow: Flow, pass: ResponsePass, decidedRank: number, ctx: StageContext, memo: DecisionMemo): void {
   const contentType = flow.response && flow.notes.source === 'upstream' ? getHeader(flow.response.headers, 'content-type') : undefined;
   if (contentType === undefined) return;
-  const decision = decide(flowRequest(flow, flow.request.url.hostname, ctx.clock.now(), contentType), pass.policy);
+  const decision = memo.decide(flowRequest(flow, flow.request.url.hostname, ctx.clock.now(), contentType), pass.policy);
   if (!(rankOf(pass, decision) < decidedRank)) return;
-  const note = policyNote(decision);
+  const note = memo.note(decision);
   flow.notes.policy = note;
   if (note.reportOnly) ctx.log.info({ id: flow.id, url: flow.request.url.href, policy: note }, 'policy: would block (report-only)');
   if (!enforcedBlock(decision)) return;

@@ -66,4 +66,28 @@ describe('policy stage', () => {
     expect(c.checkConnect({ host: 'bank.example', port: 443 }, { ip: '127.0.0.1' })).toEqual({ noMitm: true });
     expect(c.checkConnect({ host: 'dl.example', port: 443 }, { ip: '127.0.0.1' })).toEqual({ noMitm: false });
   });
+
+  it('remembers decisions per request and minute, but a time window still opens on its minute and a reload still counts', async () => {
+    const lunch = policyFrom(`rules:
+  - { id: lunch, action: block, host: social.example, time: "weekdays 12:00-13:00" }
+`, {}, { timeZone: 'UTC' });
+    let current = lunch;
+    let now = Date.UTC(2026, 10, 27, 11, 59, 30); // a Friday
+    const clock = { now: () => now, monotonic: () => 0 };
+    const stage = policyStage({ current: () => current });
+    const decideAt = async (url = 'http://social.example/'): Promise<string | undefined> => {
+      const flow = makeFlow({ url });
+      await stage.onRequest?.(flow, { ...ctx, clock });
+      return flow.notes.policy?.rule;
+    };
+    expect(await decideAt()).toBe('default');
+    now += 20_000; // 11:59:50, same minute: remembered, same answer
+    expect(await decideAt()).toBe('default');
+    now += 10_000; // 12:00:00: the window opens
+    expect(await decideAt()).toBe('lunch');
+    expect(await decideAt('http://other.example/')).toBe('default');
+    current = policyFrom('rules: []\n'); // a reload: the old policy's decisions are not reused
+    expect(await decideAt()).toBe('default');
+  });
 });
+

@@ -2,8 +2,9 @@
  * reverse: the L7 balancer (`portico reverse`, own process, round robin over 3 keep-alive backends) vs one backend
  * direct, with autocannon (own process, 50 connections, keep-alive): 1 KiB and 100 KiB. The issue's target is
  * ≥ 0.5× nginx's req/s; nginx itself is measured by ../shared/bench scenario E, so this table gives the × direct
- * figure to set beside it. Portico logs at warn (no per-request lines). The proxy CPU column is the reverse
- * process's user+system time per response (µs).
+ * figure to set beside it. Portico logs at warn (no per-request lines), once as one process and once with --workers 2
+ * (as nginx and haproxy run there). The proxy CPU column is the reverse process's user+system time per response (µs),
+ * its workers included.
  */
 import { join } from 'node:path';
 import { startOrigin, type Origin } from '../lib/origin.js';
@@ -30,12 +31,16 @@ export async function runReverse(ctx: ScenarioContext): Promise<ScenarioReport> 
   const { options } = ctx;
   const origins: Origin[] = [await startOrigin(), await startOrigin(), await startOrigin()];
   const backends = origins.flatMap((o) => ['--backend', `127.0.0.1:${o.port}`]);
-  const { proc, match } = await spawnReady('portico-reverse', process.execPath,
-    [join(ROOT, 'dist', 'main.js'), 'reverse', '--listen', '127.0.0.1:0', ...backends, '--balance', 'round-robin', '--log-level', 'warn'],
+  const start = (name: string, extra: string[]): ReturnType<typeof spawnReady> => spawnReady(name, process.execPath,
+    [join(ROOT, 'dist', 'main.js'), 'reverse', '--listen', '127.0.0.1:0', ...backends, '--balance', 'round-robin', '--log-level', 'warn', ...extra],
     { ready: /^portico reverse listening on http:\/\/127\.0\.0\.1:(\d+)$/ });
+  const { proc, match } = await start('portico-reverse', []);
+  // nginx and haproxy run two workers in scenario E on this 2-core machine; this is Portico's like-for-like row.
+  const workers = await start('portico-reverse-workers', ['--workers', '2']).catch(async (err: unknown) => { await proc.stop(); throw err; });
   const served = async (): Promise<number> => (await Promise.all(origins.map((o) => o.count()))).reduce((a, b) => a + b, 0);
   try {
     const port = Number(match[1]);
+    const workersPort = Number(workers.match[1]);
     const first = origins[0] as Origin;
     const data: Record<string, unknown> = {};
     const tableRows: (string | number)[][] = [];
@@ -43,6 +48,7 @@ export async function runReverse(ctx: ScenarioContext): Promise<ScenarioReport> 
       const rows: Row[] = [
         row('direct (one backend)', first.port, path, options.connections),
         row('portico reverse', port, path, options.connections, proc.child.pid),
+        row('portico reverse --workers 2', workersPort, path, options.connections, workers.proc.child.pid),
       ];
       const runs = await runRounds({ label: `reverse ${load}`, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec, quiet: ctx.quiet }, rows, served);
       const summary = summarize(runs);
@@ -55,6 +61,6 @@ export async function runReverse(ctx: ScenarioContext): Promise<ScenarioReport> 
       '', markdownTable(SUMMARY_HEADERS, tableRows)].join('\n');
     return { name: 'reverse', markdown, data };
   } finally {
-    await Promise.all([proc.stop(), ...origins.map((o) => o.proc.stop())]);
+    await Promise.all([proc.stop(), workers.proc.stop(), ...origins.map((o) => o.proc.stop())]);
   }
 }

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createRedisStore } from '../../src/cache/stores/redis.js';
 import { systemClock } from '../../src/core/clock.js';
+import { cpuSeconds } from './lib/cpu.js';
 import type { LoadResult } from './lib/load-result.js';
 import { ROOT, runForResult, spawnReady, tsNode, type Proc } from './lib/procs.js';
 
@@ -23,7 +24,8 @@ const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 const REDIS_URL = process.env.PORTICO_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 
-interface Row { name: string; url: string; path: string }
+/** proxyPid: the Portico process charged with this row's CPU (none for the direct row). */
+interface Row { name: string; url: string; path: string; proxyPid?: number | undefined }
 
 async function portico(name: string, configYaml: string, dir: string): Promise<{ url: string; proc: Proc }> {
   const file = join(dir, `${name}.yaml`);
@@ -52,18 +54,23 @@ const memory = await portico('portico-memory', 'cache: { store: memory }\n', dir
 const redis = await portico('portico-redis', `cache: { store: "${REDIS_URL}", opTimeoutMs: 200, redis: { namespace: "${namespace}" } }\n`, dir).catch(() => undefined);
 const rows: Row[] = [
   { name: 'direct origin', url: originUrl, path: '/cached-1k' },
-  { name: 'portico uncached (no-store)', url: memory.url, path: `${originUrl}/nostore-1k` },
-  { name: 'portico memory hit', url: memory.url, path: `${originUrl}/cached-1k` },
-  ...(redis ? [{ name: 'portico redis hit', url: redis.url, path: `${originUrl}/cached-1k` }] : []),
+  { name: 'portico uncached (no-store)', url: memory.url, path: `${originUrl}/nostore-1k`, proxyPid: memory.proc.child.pid },
+  { name: 'portico memory hit', url: memory.url, path: `${originUrl}/cached-1k`, proxyPid: memory.proc.child.pid },
+  ...(redis ? [{ name: 'portico redis hit', url: redis.url, path: `${originUrl}/cached-1k`, proxyPid: redis.proc.child.pid }] : []),
 ];
 const results = new Map<string, LoadResult[]>();
+/** Proxy CPU (user + system, from /proc) per response, µs: the figure that holds up on a shared machine. */
+const cpuPerReq = new Map<string, number[]>();
 try {
   for (const row of rows) await load(row, 1); // warm-up: fills the caches, opens connections
   for (let r = 0; r < rounds; r++) {
     for (const row of rows) {
+      const cpuBefore = cpuSeconds(row.proxyPid);
       const res = await load(row, durationSec);
+      const us = ((cpuSeconds(row.proxyPid) - cpuBefore) * 1e6) / Math.max(1, res.ok + res.non2xx);
       results.set(row.name, [...(results.get(row.name) ?? []), res]);
-      process.stderr.write(`round ${r + 1} ${row.name}: ${res.reqPerSec.toFixed(0)} req/s (errors ${res.errors}, non2xx ${res.non2xx})\n`);
+      cpuPerReq.set(row.name, [...(cpuPerReq.get(row.name) ?? []), us]);
+      process.stderr.write(`round ${r + 1} ${row.name}: ${res.reqPerSec.toFixed(0)} req/s, proxy ${Number.isNaN(us) ? '-' : us.toFixed(0)} µs CPU/response (errors ${res.errors}, non2xx ${res.non2xx})\n`);
     }
   }
   const count = once(origin.proc.child, 'message') as Promise<[{ requests: number }]>;
@@ -71,10 +78,11 @@ try {
   const originRequests = (await count)[0].requests;
   const rps = (name: string): number => median((results.get(name) ?? []).map((x) => x.reqPerSec));
   console.log(`\n### cache: 1 KiB responses, ${connections} connections, ${rounds} x ${durationSec} s per row (median), keep-alive\n`);
-  console.log('| row | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|');
+  console.log('| row | req/s | proxy CPU µs/response | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|');
   for (const row of rows) {
     const last = results.get(row.name)?.at(-1);
-    console.log(`| ${row.name} | ${rps(row.name).toFixed(0)} | ${last?.p50Ms ?? '-'} | ${last?.p99Ms ?? '-'} |`);
+    const cpu = row.proxyPid === undefined ? '-' : median(cpuPerReq.get(row.name) ?? []).toFixed(0);
+    console.log(`| ${row.name} | ${rps(row.name).toFixed(0)} | ${cpu} | ${last?.p50Ms ?? '-'} | ${last?.p99Ms ?? '-'} |`);
   }
   const uncached = rps('portico uncached (no-store)');
   const direct = rps('direct origin');

@@ -21,31 +21,31 @@ export interface DialFailure { readonly error: ProxyError; readonly attempts: nu
 
 /**
  * Opens one TCP connection to a backend with the pool's socket options and connect timeout. It reads into a reused
- * buffer (`reads`) and stays paused: nothing is read before the splice attaches it.
+ * buffer (`reads`) and stays paused: nothing is read before the splice attaches it. Callbacks, not promises: this is
+ * on every new connection's path.
  */
-export function dialBackend(b: L4Backend, pool: L4Pool, signal: { aborted: boolean }): Promise<{ socket: Socket; reads: ReusedReads }> {
+export function dialBackend(b: L4Backend, pool: L4Pool, signal: { aborted: boolean },
+  done: (err: Error | undefined, socket?: Socket, reads?: ReusedReads) => void): void {
   const c = pool.config;
-  return new Promise((resolve, reject) => {
-    const reads = new ReusedReads();
-    const socket = net.connect({
-      host: b.host, port: b.port, allowHalfOpen: true, noDelay: c.noDelay,
-      keepAlive: c.keepAlive.enabled, keepAliveInitialDelay: c.keepAlive.initialDelayMs, onread: reads.onread,
-    });
-    socket.pause();
-    socket.once('close', () => reads.release());
-    const timer = setTimeout(() => fail(Object.assign(new Error(`no connection within ${c.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), c.connectTimeoutMs);
-    function fail(err: Error): void {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(err);
-    }
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', fail);
-      if (signal.aborted) { socket.destroy(); reject(new Error('client went away')); return; }
-      resolve({ socket, reads });
-    });
+  const reads = new ReusedReads();
+  const socket = net.connect({
+    host: b.host, port: b.port, allowHalfOpen: true, noDelay: c.noDelay,
+    keepAlive: c.keepAlive.enabled, keepAliveInitialDelay: c.keepAlive.initialDelayMs, onread: reads.onread,
+  });
+  socket.pause();
+  socket.once('close', () => reads.release());
+  const timer = setTimeout(() => fail(Object.assign(new Error(`no connection within ${c.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), c.connectTimeoutMs);
+  function fail(err: Error): void {
+    clearTimeout(timer);
+    socket.destroy();
+    done(err);
+  }
+  socket.once('error', fail);
+  socket.once('connect', () => {
+    clearTimeout(timer);
+    socket.off('error', fail);
+    if (signal.aborted) { socket.destroy(); done(new Error('client went away')); return; }
+    done(undefined, socket, reads);
   });
 }
 
@@ -58,32 +58,41 @@ function codeOf(err: NodeJS.ErrnoException): ProxyErrorCode {
  * Connects a new client to a backend of the pool: a failed connect is counted against that backend (passive
  * health) and retried on another one, up to `maxAttempts`, before the client sees anything.
  */
-export async function dialWithRetry(pool: L4Pool, key: string, clock: Clock, signal: { aborted: boolean }): Promise<Dialed | DialFailure> {
+export function dialWithRetry(pool: L4Pool, key: string, clock: Clock, signal: { aborted: boolean },
+  done: (result: Dialed | DialFailure) => void): void {
   let tried: Set<string> | undefined;
   const failures: string[] = [];
   let last: ProxyError | undefined;
   const max = pool.config.maxAttempts;
-  for (let attempt = 1; attempt <= max && !signal.aborted; attempt++) {
+  let attempt = 0;
+  const give = (): void => {
+    const none = (): ProxyError => new ProxyError('NO_HEALTHY_BACKEND',
+      `no backend of pool ${pool.name} can take a connection${failures.length > 0 ? ` (tried ${failures.join(', ')})` : ''}`);
+    const error = signal.aborted ? new ProxyError('CLIENT_ABORTED', 'client closed while connecting')
+      : last !== undefined && failures.length >= max ? last : none();
+    done({ error, attempts: failures.length, failures });
+  };
+  const next = (): void => {
+    attempt++;
+    if (attempt > max || signal.aborted) return give();
     const pick = pool.pick(key, tried, clock.monotonic());
-    if (pick === undefined) break;
+    if (pick === undefined) return give();
     const b = pick.backend;
     const t0 = clock.monotonic();
-    try {
-      const { socket, reads } = await dialBackend(b, pool, signal);
-      return { socket, reads, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: clock.monotonic() - t0, failures };
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (signal.aborted) break;
+    dialBackend(b, pool, signal, (err, socket, reads) => {
+      if (err === undefined && socket !== undefined && reads !== undefined) {
+        done({ socket, reads, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: clock.monotonic() - t0, failures });
+        return;
+      }
+      const e = (err ?? new Error('no socket')) as NodeJS.ErrnoException;
+      if (signal.aborted) return give();
       const detail = `${b.id} ${e.code ?? e.message}`;
       failures.push(detail);
       pool.failed(b, clock.monotonic(), e.code ?? e.message);
       last = new ProxyError(codeOf(e), `${detail}: ${e.message}`);
       (tried ??= new Set()).add(b.id);
-    }
-  }
-  const none = (): ProxyError => new ProxyError('NO_HEALTHY_BACKEND',
-    `no backend of pool ${pool.name} can take a connection${failures.length > 0 ? ` (tried ${failures.join(', ')})` : ''}`);
-  const error = signal.aborted ? new ProxyError('CLIENT_ABORTED', 'client closed while connecting')
-    : last !== undefined && failures.length >= max ? last : none();
-  return { error, attempts: failures.length, failures };
+      next();
+    });
+  };
+  next();
 }

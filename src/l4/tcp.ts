@@ -39,7 +39,8 @@ const EMPTY = Buffer.alloc(0);
 /** One connection's state while it is set up (preface, routing, dial). */
 interface Conn {
   peer: Endpoint;
-  dest: Endpoint;
+  /** The address the client connected to: from a trusted PROXY header, else read when a PROXY header needs it. */
+  dest: Endpoint | undefined;
   preface: Buffer;
   sni: string | undefined;
   pool: string | undefined;
@@ -98,7 +99,7 @@ export class TcpListener {
     const startedAt = this.deps.clock.now();
     const conn: Conn = {
       peer: { ip: unmapIPv4(client.remoteAddress ?? ''), port: client.remotePort ?? 0 },
-      dest: { ip: unmapIPv4(client.localAddress ?? ''), port: client.localPort ?? 0 },
+      dest: undefined,
       preface: EMPTY, sni: undefined, pool: r.defaultPool, aborted: { aborted: false },
     };
     client.once('close', () => { conn.aborted.aborted = true; });
@@ -106,18 +107,28 @@ export class TcpListener {
       client.destroy();
       this.finish(client, conn, start, startedAt, { error, close, attempts, pick: detail });
     };
-    this.setUp(client, conn, r).then(async (pool) => {
+    const dial = (pool: L4Pool | undefined): void => {
       if (pool === undefined) return fail(new ProxyError('NO_HEALTHY_BACKEND', `no pool for ${conn.sni === undefined ? 'this connection' : `server name ${conn.sni}`}`), 'no pool');
-      const d = await dialWithRetry(pool, conn.peer.ip, this.deps.clock, conn.aborted);
-      if ('error' in d) return fail(d.error, d.error.code === 'CLIENT_ABORTED' ? 'client closed' : 'connect failed', d.attempts, d.failures.join(', ') || undefined);
-      this.connected(client, conn, pool, d, r, start, startedAt);
-    }, (err: unknown) => fail(new ProxyError('BAD_REQUEST', err instanceof Error ? err.message : String(err)), 'bad preface'));
+      dialWithRetry(pool, conn.peer.ip, this.deps.clock, conn.aborted, (d) => {
+        if ('error' in d) return fail(d.error, d.error.code === 'CLIENT_ABORTED' ? 'client closed' : 'connect failed', d.attempts, d.failures.join(', ') || undefined);
+        this.connected(client, conn, pool, d, r, start, startedAt);
+      });
+    };
+    // Nothing to read before routing (no trusted PROXY sender, no SNI routes): dial at once, no promise in between.
+    if (r.router === undefined && !this.mustSendProxyHeader(conn, r)) return dial(conn.pool === undefined ? undefined : r.pools.get(conn.pool));
+    this.setUp(client, conn, r).then(dial,
+      (err: unknown) => fail(new ProxyError('BAD_REQUEST', err instanceof Error ? err.message : String(err)), 'bad preface'));
+  }
+
+  /** A peer in `acceptProxyProtocol.trusted` must open with a PROXY header. */
+  private mustSendProxyHeader(conn: Conn, r: ListenerRoutes): boolean {
+    return r.trusted !== undefined && r.trusted.check(conn.peer.ip, conn.peer.ip.includes(':') ? 'ipv6' : 'ipv4');
   }
 
   /** Reads what must be read before a backend can be chosen: a trusted peer's PROXY header, the ClientHello. */
   private async setUp(client: Socket, conn: Conn, r: ListenerRoutes): Promise<L4Pool | undefined> {
     const c = r.config;
-    if (r.trusted !== undefined && r.trusted.check(conn.peer.ip, conn.peer.ip.includes(':') ? 'ipv6' : 'ipv4')) {
+    if (this.mustSendProxyHeader(conn, r)) {
       const timeoutMs = c.acceptProxyProtocol?.timeoutMs ?? 5_000;
       const buf = await readPreface(client, EMPTY, (b) => (parseProxyHeader(b).kind === 'incomplete' ? 'more' : 'enough'),
         { maxBytes: 4096 + 16, timeoutMs, what: 'PROXY header' });
@@ -149,7 +160,10 @@ export class TcpListener {
     client.setNoDelay(c.noDelay);
     if (c.keepAlive.enabled) client.setKeepAlive(true, c.keepAlive.initialDelayMs);
     const header = c.proxyProtocol === 'off' ? undefined
-      : (c.proxyProtocol === 'v1' ? encodeV1 : encodeV2)({ source: conn.peer, destination: conn.dest, transport: 'stream' });
+      : (c.proxyProtocol === 'v1' ? encodeV1 : encodeV2)({
+        source: conn.peer, transport: 'stream',
+        destination: conn.dest ?? { ip: unmapIPv4(client.localAddress ?? ''), port: client.localPort ?? 0 },
+      });
     if (header !== undefined || conn.preface.length > 0) {
       backend.write(header === undefined ? conn.preface : conn.preface.length === 0 ? header : Buffer.concat([header, conn.preface]));
     }

@@ -1,6 +1,7 @@
 import { capturedText, type BodyCapture } from './body-capture.js';
 import type { ProxyError, ProxyErrorCode } from './errors.js';
 import type { FlowAbort } from './flow-abort.js';
+import { isoTime } from './iso-time.js';
 import { captureHeaders, NO_CAPTURE, redactUrl, type RecordOptions } from './record-headers.js';
 
 export type Mode = 'forward' | 'reverse' | 'l4';
@@ -153,7 +154,7 @@ export function toRecord(flow: Flow, opts: RecordOptions = NO_CAPTURE): FlowReco
   const record: FlowRecord = {
     id: flow.id,
     mode: flow.mode,
-    time: new Date(flow.startedAt).toISOString(),
+    time: isoTime(flow.startedAt), // toISOString's text at a seventh of its cost (iso-time.ts)
     client: `${flow.client.ip}:${flow.client.port}`,
     method: flow.request.method,
     url: redactUrl(flow.request.url),

@@ -28,7 +28,7 @@ export function routeStage(opts: RouteStageOptions): Stage {
     onRequest(flow) {
       const url = flow.request.url;
       const d = decideRoute(opts.routes(), {
-        host: url.hostname, path: url.pathname, method: flow.request.method, headers: flow.request.headers, clientIp: flow.client.ip,
+        host: url.hostname, path: url.pathname, method: flow.request.method, headers: flow.request.headers, clientIp: flow.notes.realIp ?? flow.client.ip,
       }, opts.random);
       if (d === undefined) {
         const body = enc.encode(`no route for ${flow.request.method} ${url.host}${url.pathname}\n`);

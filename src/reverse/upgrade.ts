@@ -39,13 +39,13 @@ export function reverseUpgradeHandler(deps: ReverseUpgradeDeps): (req: IncomingM
     const flow = upgradeFlow(req, url, 'reverse', deps);
     const pipeline = deps.pipeline();
     const fail = (error: ProxyError): void => refuseUpgrade(socket, flow, error, pipeline);
+    noteRealIp(flow, deps.trusted); // before routing and the route's stages: canary stickiness and rate limits key on the client behind a trusted proxy
     const d = decideRoute(deps.routes(), { host: url.hostname, path: url.pathname, method: flow.request.method,
-      headers: flow.request.headers, clientIp: flow.client.ip }, deps.random);
+      headers: flow.request.headers, clientIp: flow.notes.realIp ?? flow.client.ip }, deps.random);
     const pool = d === undefined ? undefined : deps.pools().get(d.pool);
     if (d === undefined || pool === undefined) return fail(new ProxyError('BAD_REQUEST', `no route for ${url.host}${url.pathname}`));
     Object.assign(flow.notes, { route: d.route, pool: d.pool });
     url.pathname = d.path;
-    noteRealIp(flow, deps.trusted); // before the route's stages: a rate limit keys on the client behind a trusted proxy
     const admission = admit(flow, deps.routeStages().get(d.route), deps.ctx);
     const proceed = (v: Verdict): void => {
       if (v.kind === 'continue') return pickAndConnect(flow, pool, { req, socket, head, pipeline }, deps, fail);

@@ -23,7 +23,8 @@ export function headerValue(headers: RawHeaders, name: string): string | undefin
 export function hashKeyOf(flow: Flow, source: HashSource | undefined): string | undefined {
   if (source === undefined) return undefined;
   switch (source.kind) {
-    case 'ip': return flow.client.ip;
+    // Behind a trusted proxy the client it names (reverse/client-headers.ts), so one hop does not pin every user to one backend.
+    case 'ip': return flow.notes.realIp ?? flow.client.ip;
     case 'path': return flow.request.url.pathname;
     case 'header': return headerValue(flow.request.headers, source.name);
     case 'cookie': return cookieValue(flow.request.headers, source.name);

@@ -4,7 +4,8 @@ import { degradeOnError } from '../degrade.js';
 
 /** Something lines can be written to: stdout (sonic-boom, asynchronous) or a pino-roll file. */
 export interface LineSink {
-  write(data: string): void;
+  /** UTF-8 bytes of whole lines (encoded once for every sink: index.ts). */
+  write(data: Buffer): void;
   /** Writes out what is buffered (SIGTERM: nothing may be lost). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -21,11 +22,19 @@ type Boom = ReturnType<typeof pino.destination>;
 /** Told once when a destination fails for good (disk full, EPIO, stdout closed): the sink then drops its lines. */
 export type SinkFailure = (target: string, err: Error) => void;
 
+/**
+ * sonic-boom in buffer mode: in its default utf8 mode every write measured the string already buffered
+ * (Buffer.byteLength, up to maxWrite), fs.write encoded the chunk, and the write callback encoded it once more
+ * (Buffer.from in releaseWritingBuf) only to count bytes. Lines now arrive as one Buffer per event-loop turn, encoded
+ * once, and are written out from minLength bytes on.
+ */
+const BOOM = { sync: false, minLength: 4096, contentMode: 'buffer' } as const;
+
 /** "-" → stdout (fd 1, or the fd given for tests/TUI); anything else → a file rotated by size and/or time. */
 export async function openSink(target: string, rotate: RotateOptions, stdoutFd = 1, onFailure: SinkFailure = () => undefined): Promise<LineSink> {
-  if (target === '-') return wrap(pino.destination({ fd: stdoutFd, sync: false, minLength: 4096 }), false, (err) => onFailure(target, err));
+  if (target === '-') return wrap(pino.destination({ ...BOOM, fd: stdoutFd }), false, (err) => onFailure(target, err));
   const stream = await pinoRoll({
-    file: target, mkdir: true, minLength: 4096, limit: { count: rotate.count },
+    ...BOOM, file: target, mkdir: true, limit: { count: rotate.count },
     ...(rotate.size !== undefined ? { size: rotate.size } : {}),
     ...(rotate.frequency !== undefined ? { frequency: rotate.frequency } : {}),
   });
@@ -52,7 +61,8 @@ function wrap(stream: Boom, own: boolean, onFailure: (err: Error) => void): Line
   });
   return {
     write: (data) => {
-      if (!closed && !failed) stream.write(data);
+      // sonic-boom's types declare write(string); in contentMode 'buffer' it is writeBuffer(Buffer).
+      if (!closed && !failed) (stream as unknown as { write(b: Buffer): boolean }).write(data);
     },
     flush,
     async close() {

@@ -1,5 +1,6 @@
 import type { ProxyEvent } from '../../core/events.js';
 import { combinedFlow, combinedTunnel } from './combined.js';
+import { flowJson } from './json-line.js';
 import { squidFlow, squidTunnel } from './squid.js';
 import type { LogFormat } from './types.js';
 
@@ -21,7 +22,7 @@ export function formatter(format: LogFormat): LineFormatter {
 }
 
 function jsonLine(e: ProxyEvent, now: number): string | undefined {
-  if (e.type === 'flow.end') return `{"level":30,"time":${now},"msg":"flow","flow":${JSON.stringify(e.flow)}}`;
+  if (e.type === 'flow.end') return `{"level":30,"time":${now},"msg":"flow","flow":${flowJson(e.flow)}}`;
   if (e.type === 'tunnel.end') {
     const { type: _type, ...tunnel } = e;
     return `{"level":30,"time":${now},"msg":"tunnel","tunnel":${JSON.stringify(tunnel)}}`;

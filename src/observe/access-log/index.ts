@@ -31,7 +31,8 @@ export async function startAccessLog(
   const format = formatter(config.format);
   const now = opts.now ?? Date.now;
   const batch = new LineBatch((data) => {
-    for (const sink of sinks) sink.write(data);
+    const bytes = Buffer.from(data, 'utf8'); // once for every destination
+    for (const sink of sinks) sink.write(bytes);
   });
   const subscription = bus.subscribe((event) => {
     const line = format(event, now());

@@ -8,6 +8,7 @@ declare module 'pino-roll' {
     limit?: { count?: number; removeOtherLogFiles?: boolean };
     minLength?: number;
     sync?: boolean;
+    contentMode?: 'buffer' | 'utf8';
   }
   export default function pinoRoll(options: PinoRollOptions): Promise<SonicBoom>;
 }

@@ -8,6 +8,7 @@ import { explainRouteStages } from '../reverse/route-explain.js';
 import { routeIdOf } from '../reverse/route-stages.js';
 import { buildPools } from '../reverse/pools.js';
 import { hashKeyOf, cookieValue } from '../upstream/hash-key.js';
+import { noteRealIp, trustedProxies } from '../reverse/client-headers.js';
 import { loadReverseConfig, withReverseOptions, type ReverseFlags } from './reverse.js';
 
 interface RouteTestFlags extends ReverseFlags {
@@ -34,7 +35,11 @@ export async function routeTest(target: string, flags: RouteTestFlags, out: (lin
   const clientIp = flags.client ?? '127.0.0.1';
   const method = (flags.method ?? 'GET').toUpperCase();
   const random = seededRandom(1);
-  const d = decideRoute(compileRoutes(config), { host: url.hostname, path: url.pathname, method, headers, clientIp }, random);
+  // The flow as the server sees it after its client-headers stage: behind a trusted proxy, keys follow the client it names.
+  const flow = { client: { ip: clientIp, port: 0 }, request: { method, url, version: '1.1', headers }, notes: {} } as unknown as Flow;
+  noteRealIp(flow, trustedProxies(config.trustedProxies));
+  const d = decideRoute(compileRoutes(config), { host: url.hostname, path: url.pathname, method, headers,
+    clientIp: flow.notes.realIp ?? clientIp }, random);
   if (d === undefined) {
     out(`route:   none (404) for ${method} ${url.host}${url.pathname}`);
     return 1;
@@ -45,7 +50,6 @@ export async function routeTest(target: string, flags: RouteTestFlags, out: (lin
     if (pool === undefined) throw new Error(`unknown pool ${d.pool}`);
     const now = systemClock.monotonic();
     pool.refresh(now);
-    const flow = { client: { ip: clientIp, port: 0 }, request: { method, url, version: '1.1', headers } } as unknown as Flow;
     const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
     let reason = '';
     const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(headers, pool.config.stickyCookie);

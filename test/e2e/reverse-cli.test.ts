@@ -62,6 +62,20 @@ describe('portico reverse (CLI)', () => {
     expect(out).toMatch(/^route: +default\npool: +default\npath: +\/x\nbackend: +127\.0\.0\.1:900[12]\nwhy: +route default: matches everything; ring-hash: .* \(hash key "192\.0\.2\.7"\)/);
   });
 
+  it('route test hashes on the client a trusted proxy names, as the server does', async () => {
+    const run = async (extra: string[]): Promise<string> => {
+      const p = spawn(process.execPath, [MAIN, 'route', 'test', 'http://app.example/x', '--backend', '127.0.0.1:9001', '--backend', '127.0.0.1:9002',
+        '--balance', 'hash-ip', '--client', '192.0.2.7', '--header', 'X-Forwarded-For: 198.51.100.9', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+      const [code] = await once(p, 'exit');
+      expect(code).toBe(0);
+      return out;
+    };
+    expect(await run(['--trusted-proxy', '192.0.2.0/24'])).toMatch(/\(hash key "198\.51\.100\.9"\)/);
+    expect(await run([])).toMatch(/\(hash key "192\.0\.2\.7"\)/); // an untrusted peer's X-Forwarded-For is not believed
+  });
+
   it('route test shows the route\'s stages: rate limit and its bucket (client behind a trusted proxy), auth and whether it admits, policy, cache', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'portico-route-test-'));
     await writeFile(join(dir, 'users'), `alice:${await hashPasswordScrypt('wonderland')}\n`);

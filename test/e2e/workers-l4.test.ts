@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../src/core/flow.js';
 import { startDemoBackend, type DemoBackend } from '../../src/demo/backend.js';
 import { waitFor } from '../helpers/proxy.js';
+import { metric, until } from '../helpers/admin.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 const backends: DemoBackend[] = [];
@@ -27,22 +28,6 @@ function get(url: URL): Promise<{ status: number; backend: string }> {
     req.once('error', () => resolve({ status: 0, backend: '' }));
     req.end();
   });
-}
-
-async function metric(admin: string, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${admin}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Polls an async reading until it satisfies `ok` (connections reach the workers asynchronously). */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await read();
-    if (ok(v) || Date.now() - start > timeoutMs) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 interface Backend { id: string; state: string; states: Record<string, number>; active: number; connections: number }

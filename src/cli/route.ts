@@ -62,8 +62,8 @@ export async function routeTest(target: string, flags: RouteTestFlags, out: (lin
     const route = config.routes.find((r, i) => routeIdOf(r, i) === d.route);
     const routed = new URL(url);
     routed.pathname = d.path; // the route's stages see the path after strip-prefix, as in the proxy
-    const copy = { ...flow, client: { ...flow.client }, request: { ...flow.request, url: routed, headers: [...headers] }, notes: {} } as Flow;
-    for (const [name, text] of await explainRouteStages(config, route, copy, systemClock)) out(`${label(name)}${text}`);
+    const copy = { ...flow, client: { ...flow.client }, request: { ...flow.request, url: routed, headers: [...headers] }, notes: { ...flow.notes } } as Flow;
+    for (const [name, text] of await explainRouteStages(route, copy, systemClock)) out(`${label(name)}${text}`);
     out('note:    health is assumed up (no checks run); round-robin style pickers show the first pick');
     return 0;
   } finally {

@@ -6,8 +6,7 @@ import { describeAuth, describeRateLimit, explainAuth, redactUrl } from '../gate
 import { decide } from '../policy/decide.js';
 import { flowRequest } from '../stages/policy.js';
 import { createPolicySource } from '../stages/policy-source.js';
-import { clientAddress, trustedProxies } from './client-headers.js';
-import type { ReverseConfig, ReverseRouteConfig } from './config.js';
+import type { ReverseRouteConfig } from './config.js';
 
 type Line = readonly [label: string, text: string];
 
@@ -42,12 +41,12 @@ async function explainPolicy(p: NonNullable<ReverseRouteConfig['policy']>, flow:
 /**
  * What the matched route's own stages would do with the request, in the order they run (rate limit → auth → policy
  * → cache): their settings, the rate-limit bucket (keyed on the client resolved through trusted proxies), whether
- * auth admits the request and as whom, the policy decision (for the user auth names). `flow` is a throwaway copy.
+ * auth admits the request and as whom, the policy decision (for the user auth names). `flow` is a throwaway copy, its
+ * client already resolved through trusted proxies (`notes.realIp`, as the server's client-headers stage leaves it).
  */
-export async function explainRouteStages(config: ReverseConfig, route: ReverseRouteConfig | undefined, flow: Flow, clock: Clock): Promise<Line[]> {
+export async function explainRouteStages(route: ReverseRouteConfig | undefined, flow: Flow, clock: Clock): Promise<Line[]> {
   const lines: Line[] = [];
-  const xff = flow.request.headers.filter(([n]) => n.toLowerCase() === 'x-forwarded-for').map(([, v]) => v);
-  const realIp = clientAddress(flow.client.ip, xff, trustedProxies(config.trustedProxies));
+  const realIp = flow.notes.realIp ?? flow.client.ip;
   const via = realIp === flow.client.ip ? '' : ` (client ${realIp} named by trusted proxy ${flow.client.ip})`;
   lines.push(['rate', route?.rateLimit === undefined ? 'none' : `${describeRateLimit(route.rateLimit, realIp, flow)}${via}`]);
   if (route?.auth === undefined) lines.push(['auth', 'none']);

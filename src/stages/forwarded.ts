@@ -1,7 +1,6 @@
 import { errorResponse } from '../core/error-page.js';
 import { ProxyError } from '../core/errors.js';
 import type { RawHeaders } from '../core/flow.js';
-import { headerTokens } from '../core/headers.js';
 import { CONTINUE, type Stage } from '../core/stage.js';
 
 export interface ForwardedConfig {
@@ -18,30 +17,48 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization', 'proxy-authenticate',
 ]);
 
-const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((name) => name.length));
+/** By name length: whether a fixed hop-by-hop name has that length (a name of another length is kept unread). */
+const HOP_BY_HOP_LENGTH: boolean[] = [];
+for (const name of HOP_BY_HOP) HOP_BY_HOP_LENGTH[name.length] = true;
 
 /**
- * Pure: a copy without hop-by-hop fields, including every field the Connection header names. One pass over the
- * fields, and a set of listed names only when a Connection field is there (this runs twice per exchange).
+ * The names one Connection field lists that are not fixed hop-by-hop names already, lowercased, added to `into`.
+ * `Connection: keep-alive` (nearly every response, and many requests) adds nothing, so the strip stays on its fast path.
+ */
+function connectionListed(value: string, into: string[] | undefined): string[] | undefined {
+  for (const part of value.includes(',') ? value.split(',') : [value]) {
+    const token = part.trim().toLowerCase();
+    if (token !== '' && !HOP_BY_HOP.has(token)) (into ??= []).push(token);
+  }
+  return into;
+}
+
+/**
+ * Pure: a copy without hop-by-hop fields, including every field the Connection header names. One pass to find the
+ * Connection fields and one to copy; a name is lowercased only when its length is that of a name to remove (this runs
+ * twice per exchange, so the usual `Connection: keep-alive` builds no set and no token list).
  */
 export function stripHopByHop(headers: RawHeaders): RawHeaders {
-  let listed: Set<string> | undefined;
+  let listed: string[] | undefined;
   for (const [name, value] of headers) {
-    if (name.length === 10 && name.toLowerCase() === 'connection') (listed ??= new Set()).add(value);
+    if (name.length === 10 && name.toLowerCase() === 'connection') listed = connectionListed(value, listed);
   }
-  if (listed) listed = new Set(headerTokens(headers, 'connection'));
   const out: RawHeaders = [];
   for (const field of headers) {
     const name = field[0];
-    // Without a Connection list only the fixed names go, and a name of another length cannot be one of them.
-    if (listed === undefined && !HOP_BY_HOP_LENGTHS.has(name.length)) {
+    if (HOP_BY_HOP_LENGTH[name.length] !== true && (listed === undefined || !sameLength(listed, name))) {
       out.push(field);
       continue;
     }
     const lower = name.toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && !listed?.has(lower)) out.push(field);
+    if (!HOP_BY_HOP.has(lower) && !(listed?.includes(lower) ?? false)) out.push(field);
   }
   return out;
+}
+
+function sameLength(names: readonly string[], name: string): boolean {
+  for (const n of names) if (n.length === name.length) return true;
+  return false;
 }
 
 /**
@@ -51,7 +68,7 @@ export function stripHopByHop(headers: RawHeaders): RawHeaders {
 export function viaHasLoop(headers: RawHeaders, pseudonym: string): boolean {
   const me = pseudonym.toLowerCase();
   for (const [name, value] of headers) {
-    if (name.toLowerCase() !== 'via') continue;
+    if (name.length !== 3 || name.toLowerCase() !== 'via') continue;
     for (const element of value.replace(/\([^)]*\)/g, '').split(',')) {
       const receivedBy = element.trim().split(/\s+/)[1];
       if (receivedBy !== undefined && receivedBy.toLowerCase() === me) return true;

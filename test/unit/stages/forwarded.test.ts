@@ -17,6 +17,13 @@ describe('stripHopByHop', () => {
     ['removes fields named by Connection, any case, several lines', [
       ['connection', 'X-Secret, close'], ['CONNECTION', ' x-other '], ['X-SECRET', 's'], ['x-other', 'o'], ['X-Kept', 'k'],
     ], [['X-Kept', 'k']]],
+    ['Connection naming only fixed hop-by-hop names removes nothing else', [
+      ['Connection', 'Keep-Alive, TE'], ['Keep-Alive', 'timeout=5'], ['Close', 'c'], ['X-Kept-Too', 'k'],
+    ], [['Close', 'c'], ['X-Kept-Too', 'k']]],
+    ['Connection: close removes a field named close; a name of the same length is kept', [
+      ['Connection', 'close'], ['close', 'x'], ['Vary2', 'v'], ['Accept', '*/*'],
+    ], [['Vary2', 'v'], ['Accept', '*/*']]],
+    ['empty Connection tokens are ignored', [['Connection', ' , ,'], ['X-A', '1']], [['X-A', '1']]],
     ['empty stays empty', [], []],
   ])('%s', (_name, input, expected) => {
     expect(stripHopByHop(input)).toEqual(expected);

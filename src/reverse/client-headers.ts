@@ -71,19 +71,50 @@ export interface ClientHop {
 }
 
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+/** By name length: whether a forwarding name has that length (9, 15, 16, 17); other names are copied unread. */
+const FORWARDING_LENGTH: boolean[] = [];
+for (const name of FORWARDING) FORWARDING_LENGTH[name.length] = true;
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** RFC 7239 §6: IPv6 nodes are bracketed and quoted; values outside token characters are quoted. */
 function node(ip: string): string {
-  return isIP(ip) === 6 ? `"[${ip}]"` : ip;
+  return ip.includes(':') && isIP(ip) === 6 ? `"[${ip}]"` : ip;
 }
 
+/** A Host with a port is not a token (`:`), so nearly every value is quoted; escaping is only looked for when needed. */
 function quoted(value: string): string {
-  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`;
+  if (TOKEN.test(value)) return value;
+  return value.includes('"') || value.includes('\\') ? `"${value.replace(/(["\\])/g, '\\$1')}"` : `"${value}"`;
 }
 
-function first(headers: RawHeaders, lower: string): string | undefined {
-  for (const [name, value] of headers) if (name.toLowerCase() === lower) return value;
-  return undefined;
+/** What one pass over the incoming fields found: the fields to keep, and a trusted peer's forwarding chain. */
+interface Incoming {
+  readonly out: RawHeaders;
+  readonly xff: string[];
+  readonly fwd: string[];
+  proto: string | undefined;
+  host: string | undefined;
+}
+
+/**
+ * One pass: every field but the forwarding ones is kept in order; from a trusted peer the chain (X-Forwarded-For,
+ * Forwarded) and the first -Proto / -Host are collected, from anyone else they are dropped unread. A name is lowercased
+ * only when its length is that of a forwarding name.
+ */
+function splitForwarding(headers: RawHeaders, trusted: boolean): Incoming {
+  const found: Incoming = { out: [], xff: [], fwd: [], proto: undefined, host: undefined };
+  for (const field of headers) {
+    const name = field[0];
+    const lower = FORWARDING_LENGTH[name.length] === true ? name.toLowerCase() : '';
+    if (lower === '' || !FORWARDING.has(lower)) found.out.push(field);
+    else if (!trusted) continue;
+    else if (lower === 'x-forwarded-for') found.xff.push(field[1].trim());
+    else if (lower === 'forwarded') found.fwd.push(field[1].trim());
+    else if (lower === 'x-forwarded-proto') found.proto ??= field[1];
+    else found.host ??= field[1];
+  }
+  return found;
 }
 
 /**
@@ -92,16 +123,13 @@ function first(headers: RawHeaders, lower: string): string | undefined {
  * and replaced, so a client cannot forge its address.
  */
 export function withForwarding(headers: RawHeaders, hop: ClientHop, trusted: boolean): RawHeaders {
-  const kept = trusted ? headers : headers.filter(([name]) => !FORWARDING.has(name.toLowerCase()));
-  const xff = trusted ? kept.filter(([n]) => n.toLowerCase() === 'x-forwarded-for').map(([, v]) => v.trim()) : [];
-  const fwd = trusted ? kept.filter(([n]) => n.toLowerCase() === 'forwarded').map(([, v]) => v.trim()) : [];
-  const proto = (trusted ? first(kept, 'x-forwarded-proto') : undefined) ?? hop.proto;
-  const host = (trusted ? first(kept, 'x-forwarded-host') : undefined) ?? hop.host;
-  const out = kept.filter(([name]) => !FORWARDING.has(name.toLowerCase()));
-  out.push(['X-Forwarded-For', [...xff, hop.ip].join(', ')]);
-  out.push(['X-Forwarded-Proto', proto]);
-  if (host !== undefined) out.push(['X-Forwarded-Host', host]);
-  const element = `for=${node(hop.ip)};proto=${hop.proto}${hop.host === undefined ? '' : `;host=${quoted(hop.host)}`}`;
-  out.push(['Forwarded', [...fwd, element].join(', ')]);
+  const { out, xff, fwd, proto, host } = splitForwarding(headers, trusted);
+  const forwardedHost = host ?? hop.host;
+  xff.push(hop.ip);
+  out.push(['X-Forwarded-For', xff.join(', ')]);
+  out.push(['X-Forwarded-Proto', proto ?? hop.proto]);
+  if (forwardedHost !== undefined) out.push(['X-Forwarded-Host', forwardedHost]);
+  fwd.push(`for=${node(hop.ip)};proto=${hop.proto}${hop.host === undefined ? '' : `;host=${quoted(hop.host)}`}`);
+  out.push(['Forwarded', fwd.join(', ')]);
   return out;
 }

@@ -28,6 +28,28 @@ describe('X-Forwarded-* and Forwarded', () => {
     expect(out.find(([n]) => n === 'Forwarded')?.[1]).toBe('for="[2001:db8::1]";proto=https;host="app.example:8443"');
   });
 
+  it('escapes quotes and backslashes in a quoted host; an IPv4-mapped peer is an IPv6 node', () => {
+    const out = withForwarding([], { ip: '::ffff:192.0.2.7', proto: 'http', host: 'a"b\\c:80' }, false);
+    expect(out.find(([n]) => n === 'Forwarded')?.[1]).toBe('for="[::ffff:192.0.2.7]";proto=http;host="a\\"b\\\\c:80"');
+  });
+
+  it('reads forwarding fields in any case and on several lines, keeping the other fields in order', () => {
+    const lines: RawHeaders = [
+      ['x-forwarded-for', ' 10.1.1.1 '], ['Accept', '*/*'], ['X-FORWARDED-FOR', '10.2.2.2, 10.3.3.3'], ['x-forwarded-proto', 'https'],
+      ['X-Forwarded-Proto', 'http'], ['FORWARDED', 'for=10.1.1.1'], ['X-Forwarded-Hosts', 'kept'], ['x-forwarded-host', 'first.example'],
+      ['X-Forwarded-Host', 'second.example'], ['Forwarder', 'kept too'],
+    ];
+    expect(withForwarding(lines, hop, true)).toEqual([
+      ['Accept', '*/*'], ['X-Forwarded-Hosts', 'kept'], ['Forwarder', 'kept too'],
+      ['X-Forwarded-For', '10.1.1.1, 10.2.2.2, 10.3.3.3, 203.0.113.9'], ['X-Forwarded-Proto', 'https'], ['X-Forwarded-Host', 'first.example'],
+      ['Forwarded', 'for=10.1.1.1, for=203.0.113.9;proto=http;host=app.example'],
+    ]);
+    expect(withForwarding(lines, { ...hop, host: undefined }, false)).toEqual([
+      ['Accept', '*/*'], ['X-Forwarded-Hosts', 'kept'], ['Forwarder', 'kept too'],
+      ['X-Forwarded-For', '203.0.113.9'], ['X-Forwarded-Proto', 'http'], ['Forwarded', 'for=203.0.113.9;proto=http'],
+    ]);
+  });
+
   it('the trusted list takes addresses and CIDRs, v4-mapped peers included', () => {
     const trusted = trustedProxies(['10.0.0.0/8', '192.0.2.1', '2001:db8::/32']);
     expect(['10.1.2.3', '::ffff:10.1.2.3', '192.0.2.1', '2001:db8::5'].map(trusted)).toEqual([true, true, true, true]);

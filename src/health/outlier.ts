@@ -61,13 +61,31 @@ const NONE: readonly HealthTransition[] = Object.freeze([]);
  */
 export class PoolHealth {
   private readonly hosts = new Map<string, HostState>();
+  private changes = 0;
 
   constructor(ids: readonly string[], private readonly opts: HealthOptions = DEFAULT_HEALTH) {
     this.sync(ids);
   }
 
+  /**
+   * Counts the changes that may alter who is available: every transition (up, down, ejected, ejection over),
+   * membership and inherited state. Between two changes only time moves availability, at `nextEjectionEnd()`; so a
+   * caller that saw the same version before that time may keep what it derived (backend-pool.ts refresh()).
+   */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** When the earliest running ejection ends (Infinity when none is running). */
+  nextEjectionEnd(): number {
+    let end = Infinity;
+    for (const h of this.hosts.values()) if (h.ejectedUntil !== undefined && h.ejectedUntil < end) end = h.ejectedUntil;
+    return end;
+  }
+
   /** Applies a new membership; unchanged backends keep their state (hot reload). */
   sync(ids: readonly string[]): void {
+    this.changes++;
     const keep = new Set(ids);
     for (const id of [...this.hosts.keys()]) if (!keep.has(id)) this.hosts.delete(id);
     for (const id of ids) {
@@ -85,6 +103,7 @@ export class PoolHealth {
   }
 
   private note(ts: readonly HealthTransition[]): readonly HealthTransition[] {
+    if (ts.length > 0) this.changes++;
     for (const t of ts) {
       const h = this.hosts.get(t.backend);
       if (h !== undefined) h.reason = t.reason;
@@ -97,6 +116,7 @@ export class PoolHealth {
    * as available since `now`, so slow start ramps them up.
    */
   inherit(other: PoolHealth, now: number): void {
+    this.changes++;
     for (const [id, h] of this.hosts) {
       const old = other.hosts.get(id);
       if (old !== undefined) this.hosts.set(id, { ...old });

@@ -37,6 +37,9 @@ export class BackendPool {
   private readonly picker: Picker;
   private readonly slowStart: SlowStartOptions;
   private readonly checker: ActiveChecker | undefined;
+  /** The last refresh: the health version it saw, when, and until when its views hold without a change. */
+  private seen = { version: -1, at: Infinity, until: -Infinity };
+  private down = false;
 
   constructor(readonly config: PoolConfig, private readonly deps: PoolDeps) {
     if (config.backends.length === 0) throw new Error(`pool ${config.name}: no backends`);
@@ -55,14 +58,30 @@ export class BackendPool {
 
   start(): void { this.checker?.start(); }
 
-  /** Brings every view up to date (availability incl. panic, slow-start weight) before a pick. */
+  /**
+   * Brings every view up to date (availability incl. panic, slow-start weight) before a pick. What it derived holds
+   * until the health changes, the next ejection ends or a slow-start ramp moves, so most picks skip the work (it ran
+   * per request: a health tick, the panic count and two lookups per backend).
+   */
   refresh(now: number): void {
-    this.emit(this.health.tick(now));
-    const panic = this.health.panic(now);
+    const health = this.health;
+    if (health.version === this.seen.version && now >= this.seen.at && now < this.seen.until) return;
+    this.emit(health.tick(now));
+    const panic = health.panic(now);
+    let ramping = false;
     for (const b of this.backends) {
-      b.available = this.health.available(b.id, now, panic);
-      b.weight = slowStartWeight(b.configuredWeight, this.health.availableSince(b.id), now, this.slowStart);
+      b.available = health.available(b.id, now, panic);
+      const since = health.availableSince(b.id);
+      b.weight = slowStartWeight(b.configuredWeight, since, now, this.slowStart);
+      if (since !== undefined && this.slowStart.windowMs > 0 && now - since < this.slowStart.windowMs) ramping = true;
     }
+    this.seen = { version: health.version, at: now, until: ramping ? -Infinity : health.nextEjectionEnd() };
+    this.down = health.allDown(now);
+  }
+
+  /** Every backend failed its active checks, as of the last refresh() (PoolHealth.allDown at that time). */
+  allDown(): boolean {
+    return this.down;
   }
 
   pick(ctx: PickContext, stickyToken: string | undefined): { backend: Backend | undefined; setToken?: string } {

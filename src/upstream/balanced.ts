@@ -9,7 +9,7 @@ import type { PickContext } from '../balance/picker.js';
 import type { StageContext, Upstream, UpstreamResponse } from '../core/stage.js';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
-import { exchange, upstreamHeaders } from './dispatch.js';
+import { exchange, upstreamHeaders, type ExchangeOptions } from './dispatch.js';
 import { mapUpstreamError } from './errors.js';
 import { cookieValue, hashKeyOf } from './hash-key.js';
 import { QueueTimeoutError } from './queue-timeout.js';
@@ -44,13 +44,94 @@ export class BalancedUpstream implements Upstream {
 
   constructor(private readonly deps: BalancedDeps) {}
 
-  async send(flow: Flow, _ctx: StageContext): Promise<UpstreamResponse> {
+  send(flow: Flow, _ctx: StageContext): Promise<UpstreamResponse> {
     const pool = this.deps.pools.get(flow.notes.pool ?? this.deps.defaultPool);
-    if (pool === undefined) throw new ProxyError('INTERNAL', `unknown pool ${flow.notes.pool ?? this.deps.defaultPool}`);
+    if (pool === undefined) return Promise.reject(new ProxyError('INTERNAL', `unknown pool ${flow.notes.pool ?? this.deps.defaultPool}`));
     flow.notes.pool = pool.name;
     pool.budget.requestStarted();
+    return this.attempts(flow, pool);
+  }
+
+  /**
+   * The attempts of one request (the pool's active request is released on a failure here, on success by settled()).
+   * The first one allocates as little as it can (it is nearly every request): the set of tried backends and the
+   * refusal list are only built for a retry, a final status skips the retry question, and the exchange is awaited
+   * here rather than through one more async function.
+   */
+  private async attempts(flow: Flow, pool: BackendPool): Promise<UpstreamResponse> {
+    const { clock, random } = this.deps;
+    let tried: Set<string> | undefined;
+    let pickNote = '';
+    let refused: string[] | undefined;
     try {
-      return await this.attempts(flow, pool);
+      const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
+      const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(flow.request.headers, pool.config.stickyCookie);
+      const hasBody = flow.requestBody !== null;
+      const replay = replayableBody(flow, pool.retry.replayBodyBytes);
+      for (let attempt = 1; ; attempt++) {
+        const now = clock.monotonic();
+        pool.refresh(now);
+        if (pool.allDown()) throw pool.noneHealthy(now);
+        this.reason = '';
+        const ctx: PickContext = hashKey === undefined
+          ? { random, exclude: tried, explain: this.explain }
+          : { random, exclude: tried, explain: this.explain, hashKey };
+        const picked = pool.pick(ctx, token);
+        const b = picked.backend;
+        if (b === undefined) throw pool.noneHealthy(now);
+        pickNote = attempt === 1 ? this.reason : `${pickNote}; retry ${attempt}: ${this.reason}`;
+        const notes = flow.notes;
+        notes.backend = b.id;
+        notes.upstream = b.id;
+        notes.attempts = attempt;
+        notes.pick = pickNote;
+        // A retry holds a budget slot while it is in flight; the exchange's failure is caught, so the slot is always returned.
+        if (attempt > 1) pool.budget.retryStarted();
+        if (replay !== undefined) flow.requestBody = replay.attempt();
+        // One exchange with b; on success b.active stays counted until settled() or discard() lets it go.
+        const options = this.exchangeOptions(flow, b);
+        let outcome: Outcome;
+        b.active++;
+        try {
+          outcome = { ok: true, res: await exchange(flow, options) };
+        } catch (err) {
+          b.active--;
+          outcome = { ok: false, err: mapUpstreamError(err) };
+        }
+        const done = clock.monotonic();
+        if (outcome.ok) b.latency.observe(done - now, done);
+        if (attempt > 1) pool.budget.retryEnded();
+        if (outcome.ok && !pool.retry.retryStatuses.includes(outcome.res.head.status)) {
+          // A final status: never retried, whatever the rest of the question (shouldRetry says "status N is final").
+          const status = outcome.res.head.status;
+          pool.passive(b, status >= 500, done, status >= 500 ? `HTTP ${status}` : '');
+          return settled(withSticky(outcome.res, pool, picked.setToken), b, pool);
+        }
+        const kind: AttemptOutcome = outcome.ok ? { kind: 'status', status: outcome.res.head.status } : { kind: 'error', code: outcome.err.code };
+        if (outcome.ok || BACKEND_FAULT.has(outcome.err.code)) {
+          pool.passive(b, outcome.ok ? outcome.res.head.status >= 500 : true, done, outcome.ok ? `HTTP ${outcome.res.head.status}` : outcome.err.code);
+        }
+        if (!outcome.ok && outcome.err.code === 'CLIENT_ABORTED') throw outcome.err;
+        const seen = (tried ??= new Set()).add(b.id);
+        const decision = shouldRetry({
+          method: flow.request.method, hasBody, bodyReplayable: replay?.replayable() ?? false, attempts: attempt, outcome: kind, responseStarted: false,
+          budgetOk: pool.budget.allows(), alternative: pool.backends.some((x) => x.available && !seen.has(x.id)),
+        }, pool.retry);
+        if (!decision.retry) {
+          if (outcome.ok) return settled(withSticky(outcome.res, pool, picked.setToken), b, pool);
+          if (unreachable(outcome.err)) (refused ??= []).push(`${b.id} ${outcome.err.code}`);
+          // Every backend of the pool was tried and none could be reached: that is "all down", even without checks.
+          if (refused !== undefined && refused.length === seen.size && seen.size === pool.backends.length) {
+            throw new ProxyError('NO_HEALTHY_BACKEND', `no backend of pool ${pool.name} could be reached: ${refused.join(', ')}`, { cause: outcome.err });
+          }
+          throw outcome.err;
+        }
+        pickNote = `${pickNote}; ${b.id} ${decision.why}`;
+        if (!outcome.ok && unreachable(outcome.err)) (refused ??= []).push(`${b.id} ${outcome.err.code}`);
+        if (outcome.ok) discard(outcome.res, b);
+        await sleep(backoffMs(attempt + 1, pool.retry, random), undefined, { signal: flow.signal }).catch(() => undefined);
+        if (flow.signal.aborted) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
+      }
     } catch (err) {
       pool.budget.requestEnded();
       throw err;
@@ -58,96 +139,21 @@ export class BalancedUpstream implements Upstream {
   }
 
   /**
-   * The attempts of one request. The first one allocates as little as it can (it is nearly every request): the set of
-   * tried backends and the refusal list are only built for a retry, and a final status skips the retry question.
+   * How to exchange with `b`: a backend that may have to queue goes through its queue-timeout interceptor, else to its
+   * undici Pool directly. A body that has fully arrived by the time the exchange resolves comes back as bytes
+   * (bufferComplete): one res.end() at the front door, and the slot is free.
    */
-  private async attempts(flow: Flow, pool: BackendPool): Promise<UpstreamResponse> {
-    const { clock, random } = this.deps;
-    let tried: Set<string> | undefined;
-    let pickNote = '';
-    let refused: string[] | undefined;
-    const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
-    const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(flow.request.headers, pool.config.stickyCookie);
-    const hasBody = flow.requestBody !== null;
-    const replay = replayableBody(flow, pool.retry.replayBodyBytes);
-    for (let attempt = 1; ; attempt++) {
-      const now = clock.monotonic();
-      pool.refresh(now);
-      if (pool.health.allDown(now)) throw pool.noneHealthy(now);
-      this.reason = '';
-      const ctx: PickContext = hashKey === undefined
-        ? { random, exclude: tried, explain: this.explain }
-        : { random, exclude: tried, explain: this.explain, hashKey };
-      const picked = pool.pick(ctx, token);
-      const b = picked.backend;
-      if (b === undefined) throw pool.noneHealthy(now);
-      pickNote = attempt === 1 ? this.reason : `${pickNote}; retry ${attempt}: ${this.reason}`;
-      const notes = flow.notes;
-      notes.backend = b.id;
-      notes.upstream = b.id;
-      notes.attempts = attempt;
-      notes.pick = pickNote;
-      // A retry holds a budget slot while it is in flight; once() never throws, so the slot is always returned.
-      if (attempt > 1) pool.budget.retryStarted();
-      if (replay !== undefined) flow.requestBody = replay.attempt();
-      const outcome = await this.once(flow, b);
-      if (attempt > 1) pool.budget.retryEnded();
-      if (outcome.ok && !pool.retry.retryStatuses.includes(outcome.res.head.status)) {
-        // A final status: never retried, whatever the rest of the question (shouldRetry says "status N is final").
-        pool.passive(b, outcome.res.head.status >= 500, clock.monotonic(), outcome.res.head.status >= 500 ? `HTTP ${outcome.res.head.status}` : '');
-        return settled(withSticky(outcome.res, pool, picked.setToken), b, pool);
-      }
-      const kind: AttemptOutcome = outcome.ok ? { kind: 'status', status: outcome.res.head.status } : { kind: 'error', code: outcome.err.code };
-      if (outcome.ok || BACKEND_FAULT.has(outcome.err.code)) {
-        pool.passive(b, outcome.ok ? outcome.res.head.status >= 500 : true, clock.monotonic(),
-          outcome.ok ? `HTTP ${outcome.res.head.status}` : outcome.err.code);
-      }
-      if (!outcome.ok && outcome.err.code === 'CLIENT_ABORTED') throw outcome.err;
-      const seen = (tried ??= new Set()).add(b.id);
-      const decision = shouldRetry({
-        method: flow.request.method, hasBody, bodyReplayable: replay?.replayable() ?? false, attempts: attempt, outcome: kind, responseStarted: false,
-        budgetOk: pool.budget.allows(), alternative: pool.backends.some((x) => x.available && !seen.has(x.id)),
-      }, pool.retry);
-      if (!decision.retry) {
-        if (outcome.ok) return settled(withSticky(outcome.res, pool, picked.setToken), b, pool);
-        if (unreachable(outcome.err)) (refused ??= []).push(`${b.id} ${outcome.err.code}`);
-        // Every backend of the pool was tried and none could be reached: that is "all down", even without checks.
-        if (refused !== undefined && refused.length === seen.size && seen.size === pool.backends.length) {
-          throw new ProxyError('NO_HEALTHY_BACKEND', `no backend of pool ${pool.name} could be reached: ${refused.join(', ')}`, { cause: outcome.err });
-        }
-        throw outcome.err;
-      }
-      pickNote = `${pickNote}; ${b.id} ${decision.why}`;
-      if (!outcome.ok && unreachable(outcome.err)) (refused ??= []).push(`${b.id} ${outcome.err.code}`);
-      if (outcome.ok) discard(outcome.res, b);
-      await sleep(backoffMs(attempt + 1, pool.retry, random), undefined, { signal: flow.signal }).catch(() => undefined);
-      if (flow.signal.aborted) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
-    }
-  }
-
-  /**
-   * One exchange with `b`; on success `b.active` stays counted until settled() or discard() lets it go. A body that has
-   * fully arrived by then comes back as bytes (bufferComplete): one res.end() at the front door, and the slot is free.
-   */
-  private async once(flow: Flow, b: Backend): Promise<{ ok: true; res: UpstreamResponse } | { ok: false; err: ProxyError }> {
-    const started = this.deps.clock.monotonic();
+  private exchangeOptions(flow: Flow, b: Backend): ExchangeOptions {
     const composed = b.mayQueue();
-    b.active++;
-    try {
-      const res = await exchange(flow, {
-        dispatcher: composed ? b.queued as Dispatcher : b.pool, composed, clock: this.deps.clock, mapError: mapUpstreamError,
-        headersTimeoutMs: b.options.headersTimeoutMs, bodyTimeoutMs: b.options.bodyTimeoutMs, bufferComplete: true,
-        headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
-      });
-      const now = this.deps.clock.monotonic();
-      b.latency.observe(now - started, now);
-      return { ok: true, res };
-    } catch (err) {
-      b.active--;
-      return { ok: false, err: mapUpstreamError(err) };
-    }
+    return {
+      dispatcher: composed ? b.queued as Dispatcher : b.pool, composed, clock: this.deps.clock, mapError: mapUpstreamError,
+      headersTimeoutMs: b.options.headersTimeoutMs, bodyTimeoutMs: b.options.bodyTimeoutMs, bufferComplete: true,
+      headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
+    };
   }
 }
+
+type Outcome = { ok: true; res: UpstreamResponse } | { ok: false; err: ProxyError };
 
 /** A body small enough to keep (by Content-Length, or chunked and found so while read) can be replayed; else none. */
 function replayableBody(flow: Flow, limitBytes: number): ReplayableBody | undefined {

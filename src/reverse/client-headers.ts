@@ -91,8 +91,9 @@ function quoted(value: string): string {
 /** What one pass over the incoming fields found: the fields to keep, and a trusted peer's forwarding chain. */
 interface Incoming {
   readonly out: RawHeaders;
-  readonly xff: string[];
-  readonly fwd: string[];
+  /** The X-Forwarded-For and Forwarded lists so far, their field values joined by ", " (undefined: none). */
+  xff: string | undefined;
+  fwd: string | undefined;
   proto: string | undefined;
   host: string | undefined;
 }
@@ -103,18 +104,23 @@ interface Incoming {
  * only when its length is that of a forwarding name.
  */
 function splitForwarding(headers: RawHeaders, trusted: boolean): Incoming {
-  const found: Incoming = { out: [], xff: [], fwd: [], proto: undefined, host: undefined };
+  const found: Incoming = { out: [], xff: undefined, fwd: undefined, proto: undefined, host: undefined };
   for (const field of headers) {
     const name = field[0];
     const lower = FORWARDING_LENGTH[name.length] === true ? name.toLowerCase() : '';
     if (lower === '' || !FORWARDING.has(lower)) found.out.push(field);
     else if (!trusted) continue;
-    else if (lower === 'x-forwarded-for') found.xff.push(field[1].trim());
-    else if (lower === 'forwarded') found.fwd.push(field[1].trim());
+    else if (lower === 'x-forwarded-for') found.xff = listed(found.xff, field[1].trim());
+    else if (lower === 'forwarded') found.fwd = listed(found.fwd, field[1].trim());
     else if (lower === 'x-forwarded-proto') found.proto ??= field[1];
     else found.host ??= field[1];
   }
   return found;
+}
+
+/** A list value with one more element (no array and join for the usual list of one). */
+function listed(list: string | undefined, element: string): string {
+  return list === undefined ? element : `${list}, ${element}`;
 }
 
 /**
@@ -125,11 +131,9 @@ function splitForwarding(headers: RawHeaders, trusted: boolean): Incoming {
 export function withForwarding(headers: RawHeaders, hop: ClientHop, trusted: boolean): RawHeaders {
   const { out, xff, fwd, proto, host } = splitForwarding(headers, trusted);
   const forwardedHost = host ?? hop.host;
-  xff.push(hop.ip);
-  out.push(['X-Forwarded-For', xff.join(', ')]);
+  out.push(['X-Forwarded-For', listed(xff, hop.ip)]);
   out.push(['X-Forwarded-Proto', proto ?? hop.proto]);
   if (forwardedHost !== undefined) out.push(['X-Forwarded-Host', forwardedHost]);
-  fwd.push(`for=${node(hop.ip)};proto=${hop.proto}${hop.host === undefined ? '' : `;host=${quoted(hop.host)}`}`);
-  out.push(['Forwarded', fwd.join(', ')]);
+  out.push(['Forwarded', listed(fwd, `for=${node(hop.ip)};proto=${hop.proto}${hop.host === undefined ? '' : `;host=${quoted(hop.host)}`}`)]);
   return out;
 }

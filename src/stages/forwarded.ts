@@ -26,6 +26,7 @@ for (const name of HOP_BY_HOP) HOP_BY_HOP_LENGTH[name.length] = true;
  * `Connection: keep-alive` (nearly every response, and many requests) adds nothing, so the strip stays on its fast path.
  */
 function connectionListed(value: string, into: string[] | undefined): string[] | undefined {
+  if (value.length === 10 && value.toLowerCase() === 'keep-alive') return into;
   for (const part of value.includes(',') ? value.split(',') : [value]) {
     const token = part.trim().toLowerCase();
     if (token !== '' && !HOP_BY_HOP.has(token)) (into ??= []).push(token);

@@ -119,6 +119,7 @@ export class BackendPool {
   }
 
   private emit(ts: readonly HealthTransition[]): void {
+    if (ts.length === 0) return; // nearly every passive result and refresh
     for (const t of ts) this.deps.bus.emit({ type: 'backend.health', pool: this.name, backend: t.backend, state: t.state, reason: t.reason });
   }
 }

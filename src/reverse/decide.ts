@@ -34,7 +34,7 @@ export function decideRoute(routes: readonly CompiledRoute[], input: RouteInput,
   if (hit === undefined) return undefined;
   const spec = hit.spec;
   let pool = spec.pool;
-  let why = `route ${spec.id}: ${hit.why}`;
+  let why = hit.because;
   if (spec.canary !== undefined) {
     const c = canaryDecision({ ...spec.canary, ...(spec.canary.sticky === undefined ? {} : { stickyKey: spec.canary.sticky }) }, {
       override: headerValue(input.headers, spec.canary.overrideHeader), key: stickyKey(spec.canary.sticky, input), random,

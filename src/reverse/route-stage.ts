@@ -27,16 +27,17 @@ export function routeStage(opts: RouteStageOptions): Stage {
     name: 'route',
     onRequest(flow) {
       const url = flow.request.url;
+      const path = url.pathname; // a URL getter slices its href on every read
       const d = decideRoute(opts.routes(), {
-        host: url.hostname, path: url.pathname, method: flow.request.method, headers: flow.request.headers, clientIp: flow.notes.realIp ?? flow.client.ip,
+        host: url.hostname, path, method: flow.request.method, headers: flow.request.headers, clientIp: flow.notes.realIp ?? flow.client.ip,
       }, opts.random);
       if (d === undefined) {
-        const body = enc.encode(`no route for ${flow.request.method} ${url.host}${url.pathname}\n`);
+        const body = enc.encode(`no route for ${flow.request.method} ${url.host}${path}\n`);
         return { kind: 'reply', head: { status: 404, headers: [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(body.length)]] }, body };
       }
       flow.notes.route = d.route;
       flow.notes.pool = d.pool;
-      if (d.path !== url.pathname) url.pathname = d.path;
+      if (d.path !== path) url.pathname = d.path;
       flow.request.headers = edit(flow.request.headers, d.spec.removeHeaders, d.spec.setHeaders);
       return CONTINUE;
     },

@@ -47,6 +47,8 @@ export interface CompiledRoute {
   readonly strip: string | undefined;
   /** Why it matched (its conditions, or "matches everything"), built once: a hit costs no string work. */
   readonly why: string;
+  /** `route ID: why`, the start of a routing decision's reason, built once too. */
+  readonly because: string;
 }
 
 const globOpts = { nocase: true, dot: true } as const;
@@ -96,7 +98,7 @@ export function compileRoute(spec: RouteSpec): CompiledRoute {
   for (const [name, pattern] of Object.entries(spec.cookies ?? {})) m.push(valueMatcher('cookie', name, pattern));
   const strip = spec.stripPrefix === true ? spec.path : spec.stripPrefix === false ? undefined : spec.stripPrefix;
   const why = m.length === 0 ? 'matches everything' : m.map((x) => x.explain).join(', ');
-  return { spec, matchers: m, strip: strip === '/' ? undefined : strip?.replace(/\/$/, ''), why };
+  return { spec, matchers: m, strip: strip === '/' ? undefined : strip?.replace(/\/$/, ''), why, because: `route ${spec.id}: ${why}` };
 }
 
 /** First route whose every matcher holds (its `why` says which conditions); undefined when none matches. */

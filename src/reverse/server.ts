@@ -63,12 +63,13 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     via: () => (current.config.via.enabled ? current.config.via.pseudonym : undefined), idleTimeoutMs: config.server.tunnelIdleTimeoutMs,
     routeStages: () => current.routeStages.byRoute, ctx: { clock, log },
   });
+  const ended = (): void => drain.end();
   const setup = (server: Server): void => {
     door.attach(server);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (door.screen(req, res)) return;
       drain.begin();
-      handle(req, res, exchangeDeps, fallbackHost).then(() => drain.end(), () => {
+      handle(req, res, exchangeDeps, fallbackHost).then(ended, () => {
         res.destroy();
         drain.end();
       });
@@ -122,13 +123,25 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, deps: ExchangeDeps, fallbackHost: string): Promise<void> {
-  const target = req.url ?? '/';
-  const host = req.headers.host ?? fallbackHost;
-  let url: URL | undefined;
+/**
+ * Not an async function: it hands back runExchange()'s own promise rather than wrapping it in another (an async
+ * function returning a promise costs one more promise and its resolution hops per request); a throw still rejects.
+ */
+function handle(req: IncomingMessage, res: ServerResponse, deps: ExchangeDeps, fallbackHost: string): Promise<void> {
+  try {
+    const target = req.url ?? '/';
+    const url = originFormUrl(req, target, fallbackHost);
+    const flow = createFlow(req, res, url ?? new URL('http://invalid.invalid/'), deps);
+    if (url === undefined) return rejectExchange(flow, res, new ProxyError('BAD_REQUEST', `expected an origin-form target, got "${target}"`), deps);
+    return runExchange(flow, res, deps);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The request's URL from an origin-form target and its Host (or the first listener's authority); undefined if neither parses. */
+function originFormUrl(req: IncomingMessage, target: string, fallbackHost: string): URL | undefined {
+  if (!target.startsWith('/')) return undefined;
   const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-  try { url = target.startsWith('/') ? new URL(`${scheme}://${host}${target}`) : undefined; } catch { url = undefined; }
-  const flow = createFlow(req, res, url ?? new URL('http://invalid.invalid/'), deps);
-  if (url === undefined) return rejectExchange(flow, res, new ProxyError('BAD_REQUEST', `expected an origin-form target, got "${target}"`), deps);
-  return runExchange(flow, res, deps);
+  try { return new URL(`${scheme}://${req.headers.host ?? fallbackHost}${target}`); } catch { return undefined; }
 }

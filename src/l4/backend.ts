@@ -10,6 +10,9 @@ export class L4Backend implements BackendView {
   available = true;
   /** Connections (TCP) or sessions (UDP) open to it now. */
   active = 0;
+  /** Pre-connected sockets ready for a client, and pre-connects in flight (warm.ts). */
+  warm = 0;
+  warming = 0;
   readonly ewmaMs = 0;
   /** Connections since the start, and failed connect attempts. */
   total = 0;

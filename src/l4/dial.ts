@@ -78,6 +78,11 @@ export function dialWithRetry(pool: L4Pool, key: string, clock: Clock, signal: {
     const pick = pool.pick(key, tried, clock.monotonic());
     if (pick === undefined) return give();
     const b = pick.backend;
+    const w = pool.warm?.take(b); // a pre-connected socket: no connect to wait for
+    if (w !== undefined) {
+      done({ socket: w.socket, reads: w.reads, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: 0, failures });
+      return;
+    }
     const t0 = clock.monotonic();
     dialBackend(b, pool, signal, (err, socket, reads) => {
       if (err === undefined && socket !== undefined && reads !== undefined) {

@@ -17,6 +17,8 @@ const READ_SIZE = 64 * 1024;
 /** Read buffers of closed connections kept for new ones (at most this many: 4 MiB). */
 const MAX_SPARE = 64;
 const spare: Buffer[] = [];
+/** Bytes a pre-connected socket reads before a client takes it (a greeting); more wait in the kernel. */
+const MAX_HELD = 64 * 1024;
 
 /**
  * A socket's reads into one reused buffer (net `onread`) instead of a new Buffer per read. Each read's bytes go
@@ -35,6 +37,9 @@ export class ReusedReads {
   private buf = spare.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
   private lent = false;
   private dst: Socket | undefined;
+  /** Read before `attach` (a warm socket's greeting): copies, forwarded first. */
+  private held: Buffer[] | undefined;
+  private heldBytes = 0;
   /** For `net.connect({ onread })`: `buffer` runs once at start and after each read, `callback` for each read. */
   readonly onread = {
     buffer: (): Buffer => {
@@ -43,7 +48,7 @@ export class ReusedReads {
     },
     callback: (n: number, buf: Buffer): boolean => {
       const dst = this.dst;
-      if (dst === undefined) return false; // not attached (cannot happen while paused): stop reading
+      if (dst === undefined) return this.hold(buf, n); // a warm socket, not attached yet
       const more = dst.write(buf.subarray(0, n));
       // Anything queued means the write may still point into buf: the next read must not overwrite it.
       if (dst.writableLength > 0) this.lent = true;
@@ -57,21 +62,43 @@ export class ReusedReads {
     this.lent = true;
   }
 
-  /** Starts forwarding `src`'s reads to `dst` with backpressure; `src`'s FIN becomes `dst`'s FIN (half-close). */
-  attach(src: Socket, dst: Socket): void {
+  /** Keeps a copy (`buf` is reused); false stops reading once `MAX_HELD` bytes wait. */
+  private hold(buf: Buffer, n: number): boolean {
+    (this.held ??= []).push(Buffer.from(buf.subarray(0, n)));
+    this.heldBytes += n;
+    return this.heldBytes < MAX_HELD;
+  }
+
+  /** Starts forwarding `src`'s reads to `dst` with backpressure; `onEnd` runs at `src`'s FIN (see `splice`). */
+  attach(src: Socket, dst: Socket, onEnd: () => void): void {
     this.dst = dst;
+    if (this.held !== undefined) {
+      for (const b of this.held) dst.write(b);
+      this.held = undefined;
+    }
     dst.on('drain', () => src.resume());
-    if (src.readableEnded) dst.end();
-    else src.once('end', () => dst.end());
+    if (src.readableEnded) onEnd();
+    else src.once('end', onEnd);
     src.resume();
   }
 }
 
 /**
- * One direction with backpressure: each chunk goes straight to `dst.write` (no copy, no Transform); a full
- * destination pauses the source until 'drain'. The source's FIN becomes the destination's FIN (half-close).
+ * Passes a FIN on to `dst`. When `dst` has already sent its own FIN and every byte written to it has left, this is
+ * the connection's last step: closing sends the FIN (nothing unread, no RST) without a shutdown call and its
+ * asynchronous callback first, one syscall and one loop round less per connection. Otherwise a half-close
+ * (`end`): `dst` may still be sending.
  */
-function forward(src: Socket, dst: Socket, windowMs: number): void {
+function endWrites(dst: Socket): void {
+  if (dst.readableEnded && dst.writableLength === 0) dst.destroy();
+  else dst.end();
+}
+
+/**
+ * One direction with backpressure: each chunk goes straight to `dst.write` (no copy, no Transform); a full
+ * destination pauses the source until 'drain'. `onEnd` runs at the source's FIN (see `splice`).
+ */
+function forward(src: Socket, dst: Socket, windowMs: number, onEnd: () => void): void {
   if (windowMs > 0) {
     let corked = false;
     const flush = (): void => { corked = false; dst.uncork(); };
@@ -84,8 +111,8 @@ function forward(src: Socket, dst: Socket, windowMs: number): void {
   }
   dst.on('drain', () => src.resume());
   // A preface reader may have consumed every byte and the FIN already ('end' then fired before this listener).
-  if (src.readableEnded) dst.end();
-  else src.once('end', () => dst.end());
+  if (src.readableEnded) onEnd();
+  else src.once('end', onEnd);
 }
 
 /**
@@ -94,6 +121,8 @@ function forward(src: Socket, dst: Socket, windowMs: number): void {
  */
 export function splice(client: Socket, backend: Socket, backendReads: ReusedReads, opts: PipeOptions, onClose: (reason: CloseReason) => void): Splice {
   let reason: CloseReason | undefined;
+  /** The side whose FIN came first ended the connection, whichever socket then finishes closing first. */
+  let firstFin: CloseReason | undefined;
   let open = 2;
   const end = (why: CloseReason): void => {
     reason ??= why;
@@ -103,14 +132,15 @@ export function splice(client: Socket, backend: Socket, backendReads: ReusedRead
   client.on('error', () => end('client error'));
   backend.on('error', () => end('backend error'));
   const closed = (why: CloseReason) => (): void => {
-    reason ??= why;
+    reason ??= firstFin ?? why;
     if (--open === 0) onClose(reason);
   };
   client.once('close', closed('client closed'));
   backend.once('close', closed('backend closed'));
   if (opts.idleTimeoutMs > 0) client.setTimeout(opts.idleTimeoutMs, () => end('idle timeout'));
-  forward(client, backend, opts.coalesceWindowMs);
-  backendReads.attach(backend, client);
+  // Each FIN is passed on (half-close).
+  forward(client, backend, opts.coalesceWindowMs, () => { firstFin ??= 'client closed'; endWrites(backend); });
+  backendReads.attach(backend, client, () => { firstFin ??= 'backend closed'; endWrites(client); });
   client.resume();
   return { stop: (why) => end(why) };
 }

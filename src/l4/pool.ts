@@ -5,9 +5,11 @@ import { pickerFactory } from '../balance/spec.js';
 import { ActiveChecker, DEFAULT_ACTIVE_CHECK } from '../health/active.js';
 import { DEFAULT_HEALTH, PoolHealth, type HealthTransition } from '../health/outlier.js';
 import { L4Backend } from './backend.js';
-import type { L4PoolConfig } from './config.js';
+import { preconnectOf, type L4PoolConfig } from './config.js';
+import { dialBackend } from './dial.js';
 import { tcpExpectProbe } from './probe.js';
 import { StickTable } from './stick-table.js';
+import { WarmSockets } from './warm.js';
 
 export interface L4PoolDeps { readonly clock: Clock; readonly random: Random; readonly bus: EventBus }
 
@@ -22,6 +24,10 @@ export class L4Pool {
   readonly backends: L4Backend[];
   readonly health: PoolHealth;
   readonly stick: StickTable | undefined;
+  /** Picks depend on the client IP (a hash picker or a stick table); otherwise callers need not read it. */
+  readonly keyed: boolean;
+  /** Pre-connected sockets per backend; undefined when `preconnect.perBackend` is 0 or the pool sends PROXY headers. */
+  readonly warm: WarmSockets | undefined;
   private readonly picker: Picker;
   private readonly checker: ActiveChecker | undefined;
   private readonly byId = new Map<string, L4Backend>();
@@ -35,9 +41,15 @@ export class L4Pool {
     });
     this.picker = pickerFactory(config.balance)(this.backends);
     this.stick = config.stick === undefined ? undefined : new StickTable(config.stick);
+    this.keyed = this.stick !== undefined || config.balance.hashOn !== undefined;
     this.checker = h === undefined ? undefined : new ActiveChecker(this.backends, {
       ...DEFAULT_ACTIVE_CHECK, kind: 'tcp', intervalMs: h.intervalMs, timeoutMs: h.timeoutMs, jitter: h.jitter,
     }, { pool: name, health: this.health, clock: deps.clock, random: deps.random, bus: deps.bus, probe: tcpExpectProbe(h.send, h.expect) });
+    const pre = preconnectOf(config);
+    const never = { aborted: false };
+    this.warm = pre.perBackend === 0 ? undefined : new WarmSockets(pre,
+      (b, done) => dialBackend(b, this, never, (err, socket, reads) => done(err === undefined ? socket : undefined, reads)),
+      () => deps.clock.monotonic(), () => config.maxConnectionsPerBackend);
   }
 
   start(): void { this.checker?.start(); }
@@ -92,6 +104,7 @@ export class L4Pool {
   tick(now: number): void {
     this.emit(this.health.tick(now));
     this.stick?.sweep(now);
+    this.warm?.sweep(now);
   }
 
   /** Pool state for /upstreams and the TUI's backends view. */
@@ -101,20 +114,24 @@ export class L4Pool {
       proxyProtocol: this.config.proxyProtocol, stickEntries: this.stick?.size,
       backends: this.backends.map((b) => ({
         id: b.id, state: this.health.state(b.id, now), reason: this.health.reason(b.id), active: b.active,
+        ...(this.warm === undefined ? {} : { warm: b.warm }),
         weight: b.configuredWeight, connections: b.total, connectFailures: b.failures,
       })),
     };
   }
 
+  /** Stops checks and destroys the warm sockets (connections already spliced keep running). */
   async close(): Promise<void> {
+    this.warm?.close();
     await this.checker?.close();
   }
 
   private refresh(now: number): void {
     const panic = this.health.panic(now);
     const cap = this.config.maxConnectionsPerBackend;
+    // A warm socket is already counted in the cap: taking it adds no connection.
     for (const b of this.backends) {
-      b.available = this.health.available(b.id, now, panic) && (cap === 0 || b.active < cap);
+      b.available = this.health.available(b.id, now, panic) && (cap === 0 || b.warm > 0 || b.active + b.warming < cap);
     }
   }
 

@@ -102,6 +102,7 @@ export async function startL4(config: L4Config, deps: L4Deps): Promise<L4Balance
     },
     close: async (graceMs = current.shutdown.graceMs) => {
       clearInterval(ticker);
+      for (const p of pools.values()) p.warm?.close(); // no client will come for them: gone before the drain wait
       await Promise.all([...listeners.values()].map((l) => l.close(graceMs)));
       await retire(pools.values());
     },

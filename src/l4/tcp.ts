@@ -35,10 +35,21 @@ export interface ListenerDeps {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** A record subscribed to after the connection began and closed before its peer was read. */
+const UNKNOWN_PEER: Endpoint = { ip: '', port: 0 };
+
+/**
+ * The client's address, read once (`remoteAddress` is a getpeername call): for a trusted-sender check, a hash or
+ * stick key, a PROXY header or the flow record. A plain round-robin pool with nobody recording flows never asks.
+ */
+function peerOf(client: Socket, conn: Conn): Endpoint {
+  return conn.peer ??= { ip: unmapIPv4(client.remoteAddress ?? ''), port: client.remotePort ?? 0 };
+}
 
 /** One connection's state while it is set up (preface, routing, dial). */
 interface Conn {
-  peer: Endpoint;
+  /** The client: read (getpeername) only when something needs it, see `peerOf`. */
+  peer: Endpoint | undefined;
   /** The address the client connected to: from a trusted PROXY header, else read when a PROXY header needs it. */
   dest: Endpoint | undefined;
   preface: Buffer;
@@ -98,10 +109,12 @@ export class TcpListener {
     const start = this.deps.clock.monotonic();
     const startedAt = this.deps.clock.now();
     const conn: Conn = {
-      peer: { ip: unmapIPv4(client.remoteAddress ?? ''), port: client.remotePort ?? 0 },
+      peer: undefined,
       dest: undefined,
       preface: EMPTY, sni: undefined, pool: r.defaultPool, aborted: { aborted: false },
     };
+    // The flow record names the client, and a closed socket no longer knows its peer: read it now if one is wanted.
+    if (this.deps.bus.wants('flow.end')) peerOf(client, conn);
     client.once('close', () => { conn.aborted.aborted = true; });
     const fail = (error: ProxyError, close: string, attempts = 0, detail?: string): void => {
       client.destroy();
@@ -109,31 +122,34 @@ export class TcpListener {
     };
     const dial = (pool: L4Pool | undefined): void => {
       if (pool === undefined) return fail(new ProxyError('NO_HEALTHY_BACKEND', `no pool for ${conn.sni === undefined ? 'this connection' : `server name ${conn.sni}`}`), 'no pool');
-      dialWithRetry(pool, conn.peer.ip, this.deps.clock, conn.aborted, (d) => {
+      const key = pool.keyed ? peerOf(client, conn).ip : ''; // only hash pickers and stick tables read the client IP
+      dialWithRetry(pool, key, this.deps.clock, conn.aborted, (d) => {
         if ('error' in d) return fail(d.error, d.error.code === 'CLIENT_ABORTED' ? 'client closed' : 'connect failed', d.attempts, d.failures.join(', ') || undefined);
-        this.connected(client, conn, pool, d, r, start, startedAt);
+        this.connected(client, conn, pool, key, d, r, start, startedAt);
       });
     };
     // Nothing to read before routing (no trusted PROXY sender, no SNI routes): dial at once, no promise in between.
-    if (r.router === undefined && !this.mustSendProxyHeader(conn, r)) return dial(conn.pool === undefined ? undefined : r.pools.get(conn.pool));
+    if (r.router === undefined && !this.mustSendProxyHeader(client, conn, r)) return dial(conn.pool === undefined ? undefined : r.pools.get(conn.pool));
     this.setUp(client, conn, r).then(dial,
       (err: unknown) => fail(new ProxyError('BAD_REQUEST', err instanceof Error ? err.message : String(err)), 'bad preface'));
   }
 
   /** A peer in `acceptProxyProtocol.trusted` must open with a PROXY header. */
-  private mustSendProxyHeader(conn: Conn, r: ListenerRoutes): boolean {
-    return r.trusted !== undefined && r.trusted.check(conn.peer.ip, conn.peer.ip.includes(':') ? 'ipv6' : 'ipv4');
+  private mustSendProxyHeader(client: Socket, conn: Conn, r: ListenerRoutes): boolean {
+    if (r.trusted === undefined) return false;
+    const { ip } = peerOf(client, conn);
+    return r.trusted.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
   }
 
   /** Reads what must be read before a backend can be chosen: a trusted peer's PROXY header, the ClientHello. */
   private async setUp(client: Socket, conn: Conn, r: ListenerRoutes): Promise<L4Pool | undefined> {
     const c = r.config;
-    if (this.mustSendProxyHeader(conn, r)) {
+    if (this.mustSendProxyHeader(client, conn, r)) {
       const timeoutMs = c.acceptProxyProtocol?.timeoutMs ?? 5_000;
       const buf = await readPreface(client, EMPTY, (b) => (parseProxyHeader(b).kind === 'incomplete' ? 'more' : 'enough'),
         { maxBytes: 4096 + 16, timeoutMs, what: 'PROXY header' });
       const pp = parseProxyHeader(buf);
-      if (pp.kind !== 'ok') throw new Error(`PROXY header from ${conn.peer.ip}: ${pp.kind === 'invalid' ? pp.reason : 'incomplete'}`);
+      if (pp.kind !== 'ok') throw new Error(`PROXY header from ${peerOf(client, conn).ip}: ${pp.kind === 'invalid' ? pp.reason : 'incomplete'}`);
       if (pp.addresses !== undefined) { conn.peer = pp.addresses.source; conn.dest = pp.addresses.destination; }
       conn.preface = buf.subarray(pp.length);
     }
@@ -148,7 +164,7 @@ export class TcpListener {
     return conn.pool === undefined ? undefined : r.pools.get(conn.pool);
   }
 
-  private connected(client: Socket, conn: Conn, pool: L4Pool, d: Dialed, r: ListenerRoutes, start: number, startedAt: number): void {
+  private connected(client: Socket, conn: Conn, pool: L4Pool, key: string, d: Dialed, r: ListenerRoutes, start: number, startedAt: number): void {
     const backend = d.socket;
     if (conn.aborted.aborted || client.destroyed) {
       backend.destroy();
@@ -156,12 +172,13 @@ export class TcpListener {
       return;
     }
     const c = pool.config;
-    pool.connected(d.backend, conn.peer.ip, this.deps.clock.monotonic());
+    pool.connected(d.backend, key, this.deps.clock.monotonic());
+    pool.warm?.fill(d.backend); // counted now: the next client to this backend finds a socket ready, within its cap
     client.setNoDelay(c.noDelay);
     if (c.keepAlive.enabled) client.setKeepAlive(true, c.keepAlive.initialDelayMs);
     const header = c.proxyProtocol === 'off' ? undefined
       : (c.proxyProtocol === 'v1' ? encodeV1 : encodeV2)({
-        source: conn.peer, transport: 'stream',
+        source: peerOf(client, conn), transport: 'stream',
         destination: conn.dest ?? { ip: unmapIPv4(client.localAddress ?? ''), port: client.localPort ?? 0 },
       });
     if (header !== undefined || conn.preface.length > 0) {
@@ -169,7 +186,7 @@ export class TcpListener {
     }
     const pick = d.sticky ? `stick table: ${d.backend.id}` : d.failures.length > 0 ? `after ${d.failures.join(', ')}` : undefined;
     const s = splice(client, backend, d.reads, { idleTimeoutMs: r.idleTimeoutMs, coalesceWindowMs: c.coalesceWindowMs }, (close) => {
-      pool.released(d.backend, conn.peer.ip, this.deps.clock.monotonic());
+      pool.released(d.backend, key, this.deps.clock.monotonic());
       this.finish(client, conn, start, startedAt, { error: undefined, close, attempts: d.attempts, pick, backend: d.backend.id, connectMs: d.connectMs });
     });
     this.clients.set(client, s);
@@ -180,8 +197,9 @@ export class TcpListener {
     this.clients.delete(client);
     this.drain.end();
     if (!this.deps.bus.wants('flow.end')) return; // nobody listens: build nothing
+    const peer = conn.peer ?? UNKNOWN_PEER;
     const info: L4FlowInfo = {
-      id: this.deps.nextId(), protocol: 'tcp', startedAt, client: `${conn.peer.ip}:${conn.peer.port}`, listener: this.address,
+      id: this.deps.nextId(), protocol: 'tcp', startedAt, client: `${peer.ip}:${peer.port}`, listener: this.address,
       listenerName: this.routes.config.name, pool: conn.pool, backend: end.backend, attempts: end.attempts, pick: end.pick, sni: conn.sni,
       bytesIn: client.bytesRead, bytesOut: client.bytesWritten, connectMs: end.connectMs,
       durationMs: this.deps.clock.monotonic() - start, close: end.close, error: end.error,

@@ -170,7 +170,7 @@ describe('portico l4 over TCP', () => {
           else await new Promise((r) => setImmediate(r)); // one piece per turn: Portico reads them one by one
         }
         s.end();
-      })();
+      })().catch(() => s.destroy()); // a pre-connected socket that Portico closes unread resets its stream here
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

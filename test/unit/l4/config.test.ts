@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { l4FlagsToConfig, loadL4Config } from '../../../src/cli/l4.js';
 import { ConfigError, validateConfig } from '../../../src/config/load.js';
-import { l4ConfigSchema } from '../../../src/l4/config.js';
+import { DEFAULT_PRECONNECT, l4ConfigSchema, preconnectOf } from '../../../src/l4/config.js';
 
 const errorOf = (input: Record<string, unknown>): string => {
   try {
@@ -47,6 +47,20 @@ describe('l4 config', () => {
     expect(() => loadL4Config({ backend: ['127.0.0.1:1'], udp: true, proxyProtocol: 'v1' })).toThrow(/listeners\.0\.pool: PROXY protocol v1 has no UDP form: .*proxyProtocol: v2/);
     expect(loadL4Config({ backend: ['127.0.0.1:1'], udp: true, proxyProtocol: 'v2' }).pools.default?.proxyProtocol).toBe('v2');
     expect(() => l4FlagsToConfig({ listen: '127.0.0.1:1' })).toThrow(ConfigError);
+  });
+
+  it('pre-connects only when a pool asks (off by default), never for one that sends PROXY headers, and refuses asking for both', () => {
+    const pool = (p: Record<string, unknown>): Parameters<typeof preconnectOf>[0] =>
+      validateConfig(l4ConfigSchema, { listeners: [{ listen: '127.0.0.1:1' }], pools: { a: { backends: ['127.0.0.1:1'], ...p } } }, 'l4.yaml').pools.a!;
+    expect(DEFAULT_PRECONNECT).toBe(0);
+    expect(preconnectOf(pool({}))).toEqual({ perBackend: 0, maxIdleMs: 5_000 });
+    expect(preconnectOf(pool({ preconnect: { perBackend: 0 } })).perBackend).toBe(0);
+    expect(preconnectOf(pool({ preconnect: { perBackend: 8, maxIdleMs: 1000 } }))).toEqual({ perBackend: 8, maxIdleMs: 1000 });
+    expect(preconnectOf(pool({ proxyProtocol: 'v1' })).perBackend).toBe(0);
+    expect(preconnectOf(pool({ proxyProtocol: 'v2', preconnect: { perBackend: 0 } })).perBackend).toBe(0);
+    const both = { listeners: [{ listen: '127.0.0.1:1' }], pools: { a: { backends: ['127.0.0.1:1'], proxyProtocol: 'v2', preconnect: { perBackend: 1 } } } };
+    expect(errorOf(both)).toMatch(/pools\.a\.preconnect\.perBackend: a PROXY header names the client/);
+    expect(errorOf({ listeners: [{ listen: '127.0.0.1:1' }], pools: { a: { backends: ['127.0.0.1:1'], preconnect: { perBackend: 65 } } } })).toMatch(/preconnect\.perBackend/);
   });
 
   it('checks listeners against pools', () => {

@@ -171,9 +171,9 @@ export type L4ListenerConfig = L4Config['listeners'][number];
 
 /**
  * Pre-connected sockets per backend when the pool does not say: none. Measured on loopback (nginx backend, wrk, a
- * new connection per request) it gained nothing: there the kernel completes the handshake inside connect(), so no
- * wait is left to hide, while each warm socket costs a read start and listeners and leaves idle connections on the
- * backend. It pays where a connect costs a network round trip; turn it on per pool there.
+ * new connection per request) it gained nothing: there the handshake is done by the time the event loop next
+ * polls, so no wait is left to hide, while each warm socket costs a read start and listeners and leaves idle
+ * connections on the backend. It pays where a connect costs a network round trip; turn it on per pool there.
  */
 export const DEFAULT_PRECONNECT = 0;
 

@@ -29,37 +29,80 @@ export class Pipeline {
   ) {}
 
   async run(flow: Flow): Promise<PipelineResult> {
+    return this.runNow(flow);
+  }
+
+  /**
+   * run() without its promise when every stage answers synchronously and none sends upstream (a memory-cache hit, a
+   * block page): the front door writes the answer in the same turn, with no promise and no microtask hop per layer.
+   */
+  runNow(flow: Flow): PipelineResult | Promise<PipelineResult> {
     if (this.record.bodies) flow.capture = new BodyCapture(this.record.bodies);
-    let ran = 0;
-    let verdict: Verdict = { kind: 'continue' };
+    return this.requestFrom(flow, 0);
+  }
+
+  /**
+   * onRequest hooks from stage `from` on, in order. Synchronous stages (most of them, most of the time) are not
+   * awaited: a microtask hop per stage per request is measurable on the hot path. Promises still are.
+   */
+  private requestFrom(flow: Flow, from: number): PipelineResult | Promise<PipelineResult> {
+    let i = from;
     try {
-      for (const stage of this.stages) {
-        ran++;
+      for (; i < this.stages.length; i++) {
+        const stage = this.stages[i] as Stage;
         if (!stage.onRequest) continue;
-        // Synchronous stages (most of them, most of the time) are not awaited: a microtask hop per stage per request
-        // is measurable on the hot path. Promises still are.
         const v = stage.onRequest(flow, this.ctx);
-        verdict = v instanceof Promise ? await v : v;
-        if (verdict.kind !== 'continue') break;
-      }
-      if (verdict.kind === 'reply') {
-        flow.notes.source = 'local';
-        flow.response = verdict.head;
-        flow.responseBody = verdict.body ?? null;
-      } else if (verdict.kind === 'kill') {
-        flow.notes.source = 'kill';
-      } else {
-        flow.notes.source = 'upstream';
-        const res = await this.upstream.send(flow, this.ctx);
-        flow.response = res.head;
-        flow.responseBody = res.body;
+        if (v instanceof Promise) return this.awaitRequest(flow, i, v);
+        if (v.kind !== 'continue') return this.answered(flow, v, i + 1);
       }
     } catch (err) {
       this.fail(flow, err);
+      return this.responded(flow, i + 1, RESPOND);
     }
-    const rest = this.runResponse(flow, ran);
+    return this.forward(flow);
+  }
+
+  private async awaitRequest(flow: Flow, i: number, pending: Promise<Verdict>): Promise<PipelineResult> {
+    let v: Verdict;
+    try {
+      v = await pending;
+    } catch (err) {
+      this.fail(flow, err);
+      return this.responded(flow, i + 1, RESPOND);
+    }
+    return v.kind === 'continue' ? this.requestFrom(flow, i + 1) : this.answered(flow, v, i + 1);
+  }
+
+  /** A stage answered (reply or kill): the stages after it and the upstream are skipped. */
+  private answered(flow: Flow, verdict: Verdict, ran: number): PipelineResult | Promise<PipelineResult> {
+    if (verdict.kind === 'reply') {
+      flow.notes.source = 'local';
+      flow.response = verdict.head;
+      flow.responseBody = verdict.body ?? null;
+      return this.responded(flow, ran, RESPOND);
+    }
+    flow.notes.source = 'kill';
+    return this.responded(flow, ran, KILL);
+  }
+
+  private async forward(flow: Flow): Promise<PipelineResult> {
+    flow.notes.source = 'upstream';
+    try {
+      const res = await this.upstream.send(flow, this.ctx);
+      flow.response = res.head;
+      flow.responseBody = res.body;
+    } catch (err) {
+      this.fail(flow, err);
+    }
+    const rest = this.runResponse(flow, this.stages.length);
     if (rest) await rest;
-    return verdict.kind === 'kill' ? KILL : RESPOND;
+    return RESPOND;
+  }
+
+  /** The onResponse hooks of the first `ran` stages, then `result`: synchronous when every hook is. */
+  private responded(flow: Flow, ran: number, result: PipelineResult): PipelineResult | Promise<PipelineResult> {
+    const rest = this.runResponse(flow, ran);
+    return rest ? rest.then(() => result) : result;
   }
 
   /**

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../core/errors.js';
 import type { Flow } from '../core/flow.js';
 import { removeHeader } from '../core/headers.js';
-import { createFlow, rejectExchange, runExchange, type ExchangeDeps } from './exchange.js';
-import type { LocalResponse, LocalRoutes } from './local-routes.js';
+import { createFlow, exchange, rejectExchange, type ExchangeDeps } from './exchange.js';
+import { CA_PAGE_HOST, type LocalResponse, type LocalRoutes } from './local-routes.js';
 import { hostMatchesTunnel, plainTarget, tunnelTarget, urlHost } from './target.js';
 import { writeResponse } from './respond.js';
 import { tunnelOf, type TunnelInfo } from './tunnel-info.js';
@@ -19,33 +19,51 @@ export interface HttpHandlerDeps extends ExchangeDeps {
 
 /** The 'request' handler shared by the proxy's port and the internal server behind intercepted tunnels. */
 export function createRequestHandler(deps: HttpHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const end = (): void => deps.track.end();
   return (req, res) => {
     deps.track.begin();
-    // One then() with both arms: catch().finally() built two more promises per request.
-    handle(req, res, deps).then(end, (err: unknown) => {
+    // A callback, not a promise chain: a memory-cache hit is answered and done within this call, with no promise and
+    // no microtask hop per async layer. `ended` keeps track.end() to once, whatever fails.
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      deps.track.end();
+    };
+    try {
+      handle(req, res, deps, end);
+    } catch (err) {
       res.destroy(err instanceof Error ? err : undefined);
       end();
-    });
+    }
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpHandlerDeps): Promise<void> {
+function handle(req: IncomingMessage, res: ServerResponse, deps: HttpHandlerDeps, done: () => void): void {
   const tunnel = tunnelOf(req.socket);
   const target = tunnel ? tunnelTarget(req.url ?? '/', tunnel.target, tunnel.secure) : plainTarget(req.url ?? '/');
   if (target.kind === 'local') {
-    return serveLocal(req, res, deps.local.self(target.path, req.headers.host, deps.listen), deps);
+    return settle(serveLocal(req, res, deps.local.self(target.path, req.headers.host, deps.listen), deps), res, done);
   }
   const url = target.kind === 'proxy' ? target.url : new URL('http://invalid.invalid/');
   const flow = createFlow(req, res, url, deps, tunnel);
-  if (target.kind === 'invalid') return rejectExchange(flow, res, new ProxyError('BAD_REQUEST', target.reason), deps);
+  if (target.kind === 'invalid') return settle(rejectExchange(flow, res, new ProxyError('BAD_REQUEST', target.reason), deps), res, done);
   // Expect: 100-continue was already answered by node:http; the origin gets the body without the expectation.
   if (req.headers.expect !== undefined) flow.request.headers = removeHeader(flow.request.headers, 'expect');
   const mismatch = tunnel && checkTunnelHost(req, tunnel);
-  if (mismatch) return rejectExchange(flow, res, mismatch, deps);
-  const ca = deps.local.caPage(urlHost(url), url.pathname + url.search);
-  if (ca) return serveLocalFlow(flow, res, ca, deps);
-  return runExchange(flow, res, deps);
+  if (mismatch) return settle(rejectExchange(flow, res, mismatch, deps), res, done);
+  // Only the CA page's host can be answered here: its path (two more URL getters) is built for that host alone.
+  const host = urlHost(url);
+  const ca = host === CA_PAGE_HOST ? deps.local.caPage(host, url.pathname + url.search) : undefined;
+  if (ca) return settle(serveLocalFlow(flow, res, ca, deps), res, done);
+  exchange(flow, res, deps, done);
+}
+
+/** The answers that are not on the hot path stay promises; done once they settle. */
+function settle(pending: Promise<void>, res: ServerResponse, done: () => void): void {
+  pending.then(done, (err: unknown) => {
+    res.destroy(err instanceof Error ? err : undefined);
+    done();
+  });
 }
 
 function checkTunnelHost(req: IncomingMessage, tunnel: TunnelInfo): ProxyError | undefined {

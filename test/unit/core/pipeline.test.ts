@@ -52,6 +52,41 @@ describe('Pipeline', () => {
     expect(f.notes.source).toBe('local');
   });
 
+  it('runNow answers in the same turn when every stage is synchronous and one replies; a promise otherwise', async () => {
+    const log: string[] = [];
+    const reply: Stage['onRequest'] = () => { log.push('b.req'); return { kind: 'reply', head: { status: 200, headers: [] } }; };
+    const sync = new Pipeline([recorder('a', log), recorder('b', log, reply)], okUpstream(log), ctx, createEventBus());
+    const f = flow();
+    const now = sync.runNow(f);
+    expect(now).toEqual({ outcome: 'respond' }); // not a promise: nothing was awaited
+    expect(log).toEqual(['a.req', 'b.req', 'b.res', 'a.res']);
+    expect(f.notes.source).toBe('local');
+    const slow: Stage['onRequest'] = async () => { log.push('s.req'); return CONTINUE; };
+    const mixed = new Pipeline([recorder('s', log, slow), recorder('b', log, reply)], okUpstream(log), ctx, createEventBus());
+    log.length = 0;
+    const later = mixed.runNow(flow());
+    expect(later).toBeInstanceOf(Promise);
+    expect(await later).toEqual({ outcome: 'respond' });
+    expect(log).toEqual(['s.req', 'b.req', 'b.res', 's.res']);
+    const upstream = new Pipeline([recorder('a', log)], okUpstream(log), ctx, createEventBus());
+    log.length = 0;
+    const forwarded = upstream.runNow(flow());
+    expect(forwarded).toBeInstanceOf(Promise);
+    expect(await forwarded).toEqual({ outcome: 'respond' });
+    expect(log).toEqual(['a.req', 'upstream', 'a.res']);
+  });
+
+  it('a stage that rejects or throws after an awaited one still funnels into an error page, and earlier onResponse runs', async () => {
+    const log: string[] = [];
+    const slow: Stage['onRequest'] = async () => { log.push('s.req'); return CONTINUE; };
+    const bad: Stage['onRequest'] = async () => { log.push('x.req'); throw new TypeError('bug'); };
+    const p = new Pipeline([recorder('s', log, slow), recorder('x', log, bad), recorder('c', log)], okUpstream(log), ctx, createEventBus());
+    const f = flow();
+    expect(await p.runNow(f)).toEqual({ outcome: 'respond' });
+    expect(log).toEqual(['s.req', 'x.req', 'x.res', 's.res']);
+    expect(f.response?.status).toBe(500);
+  });
+
   it('kill asks the front door to close without a response', async () => {
     const p = new Pipeline([recorder('k', [], () => ({ kind: 'kill', reason: 'test' }))], okUpstream([]), ctx, createEventBus());
     expect(await p.run(flow())).toEqual({ outcome: 'kill' });

@@ -32,11 +32,11 @@ export function flowRequest(flow: Flow, host: string, at: number, contentType?: 
 
 /** Inside an intercepted tunnel the Host header may name another site than the CONNECT target (SNI): decide both. */
 function decideFlow(flow: Flow, policy: Policy, at: number, memo: DecisionMemo): Decision {
-  const first = memo.decide(flowRequest(flow, flow.request.url.hostname, at), policy);
+  const first = memo.decide(flow, flow.request.url.hostname, at, undefined, policy);
   if (!flow.notes.intercepted || enforcedBlock(first)) return first;
   const host = hostOf(getHeader(flow.request.headers, 'host'));
   if (host === undefined || host === flow.request.url.hostname) return first;
-  const second = memo.decide(flowRequest(flow, host, at), policy);
+  const second = memo.decide(flow, host, at, undefined, policy);
   return enforcedBlock(second) ? second : first;
 }
 
@@ -53,34 +53,90 @@ class DecisionMemo {
   private readonly byPolicy = new WeakMap<Policy, Map<string, Decision>>();
   private readonly notes = new WeakMap<Decision, NonNullable<Notes['policy']>>();
 
-  decide(req: PolicyRequest, policy: Policy): Decision {
+  /** The decision for flowRequest(flow, host, at, contentType), whose fields are read only when it is not known. */
+  decide(flow: Flow, host: string, at: number, contentType: string | undefined, policy: Policy): Decision {
     let memo = this.byPolicy.get(policy);
     if (memo === undefined) this.byPolicy.set(policy, (memo = new Map()));
-    const key = memoKey(req);
+    const key = flowMemoKey(flow, host, at, contentType);
     let decision = memo.get(key);
     if (decision === undefined) {
-      decision = decide(req, policy);
+      decision = decide(flowRequest(flow, host, at, contentType), policy);
       if (memo.size >= MEMO_MAX) memo.clear();
       memo.set(key, decision);
     }
     return decision;
   }
 
-  note(decision: Decision): NonNullable<Notes['policy']> {
+  /** The decision's note, built once, copied for this flow; `check` rides along out of sight (see FlowNote). */
+  note(decision: Decision, check?: ResponseCheck): NonNullable<Notes['policy']> {
     let note = this.notes.get(decision);
     if (note === undefined) this.notes.set(decision, (note = policyNote(decision)));
-    return { ...note };
+    return new FlowNote(note, check);
+  }
+}
+
+type PolicyNote = NonNullable<Notes['policy']>;
+
+/** What the response-time decision of one flow needs: the pass of the policy its request was decided with. */
+interface ResponseCheck {
+  readonly pass: ResponsePass;
+  readonly rank: number;
+  /** The stage that decided (a flow meets one policy stage; a note another one wrote is not this stage's). */
+  readonly owner: object;
+}
+
+/**
+ * A flow's own copy of its decision's note (the same fields, so logs, records and the TUI see a plain note). It also
+ * carries, in a private field that is no field of the note, whether the response's content type must be decided
+ * again: kept in a WeakMap keyed by the flow, that was one WeakMap insertion per request, which with its ephemeron
+ * bookkeeping measured ~1 µs of a cache hit's CPU (a Map would leak the flows whose onResponse never comes: upgrades).
+ */
+class FlowNote implements PolicyNote {
+  declare action: PolicyNote['action'];
+  declare rule: string;
+  declare explain: string;
+  declare source?: string;
+  declare category?: string;
+  declare list?: string;
+  declare reportOnly?: boolean;
+  declare profile?: PolicyNote['profile'];
+  #check: ResponseCheck | undefined;
+
+  /** The note's fields in policyNote's order (the log line's), the absent ones absent; faster than Object.assign. */
+  constructor(note: PolicyNote, check: ResponseCheck | undefined) {
+    this.action = note.action;
+    this.rule = note.rule;
+    this.explain = note.explain;
+    if (note.source !== undefined) this.source = note.source;
+    if (note.category !== undefined) this.category = note.category;
+    if (note.list !== undefined) this.list = note.list;
+    if (note.reportOnly !== undefined) this.reportOnly = note.reportOnly;
+    if (note.profile !== undefined) this.profile = note.profile;
+    this.#check = check;
+  }
+
+  /** The check, once (then dropped, so the record does not keep the policy alive). */
+  static take(note: Notes['policy'], owner: object): ResponseCheck | undefined {
+    if (!(note instanceof FlowNote)) return undefined;
+    const check = note.#check;
+    if (check?.owner !== owner) return undefined;
+    note.#check = undefined;
+    return check;
   }
 }
 
 /**
- * Every field of the request decide() can read; the minute stands for `at`. Free-form values (user, content type)
- * are length-prefixed and the URL comes last, so two different requests never share a key.
+ * Every field of flowRequest(flow, host, at, contentType) that decide() can read, without building that request: the
+ * minute stands for `at`; the port, path and query are parts of the URL, so its href stands for all four and none of
+ * the URL's getters (each slices a new string) runs. The host is apart: inside a tunnel it may be the Host header's.
+ * Free-form values (user, content type) are length-prefixed and the URL comes last, so two different requests never
+ * share a key.
  */
-export function memoKey(r: PolicyRequest): string {
-  const user = r.user === undefined ? '-' : `${r.user.length}:${r.user}`;
-  const type = r.contentType === undefined ? '-' : `${r.contentType.length}:${r.contentType}`;
-  return `${Math.floor(r.at / 60_000)} ${r.port} ${r.method ?? '-'} ${r.host} ${r.clientIp} ${user} ${type} ${r.path ?? '-'} ${r.query ?? '-'} ${r.url ?? '-'}`;
+export function flowMemoKey(flow: Flow, host: string, at: number, contentType: string | undefined): string {
+  const user = flow.client.user;
+  const u = user === undefined ? '-' : `${user.length}:${user}`;
+  const type = contentType === undefined ? '-' : `${contentType.length}:${contentType}`;
+  return `${Math.floor(at / 60_000)} ${flow.request.method} ${host} ${flow.client.ip} ${u} ${type} ${flow.request.url.href}`;
 }
 
 function hostOf(hostHeader: string | undefined): string | undefined {
@@ -102,31 +158,44 @@ function block(flow: Flow, note: NonNullable<Notes['policy']>): Verdict {
  * head arrives, with the policy the request was decided with (a reload in between does not mix two policies).
  */
 export function policyStage(source: PolicySource): Stage {
-  const decidedWith = new WeakMap<Flow, { pass: ResponsePass; rank: number }>();
-  const passes = new WeakMap<Policy, ResponsePass>();
+  const checks = new WeakMap<Policy, ResponseChecks>();
   const memo = new DecisionMemo();
   return {
     name: 'policy',
     onRequest(flow, ctx) {
       const policy = source.current();
       const decision = decideFlow(flow, policy, ctx.clock.now(), memo);
-      const note = memo.note(decision);
+      const note = memo.note(decision, policy.hasResponseRules ? responseCheck(checks, policy, decision, memo) : undefined);
       flow.notes.policy = note;
       if (note.reportOnly) ctx.log.info({ id: flow.id, url: flow.request.url.href, policy: note }, 'policy: would block (report-only)');
       if (enforcedBlock(decision)) return block(flow, note);
-      if (policy.hasResponseRules) {
-        let pass = passes.get(policy);
-        if (!pass) passes.set(policy, (pass = responsePass(policy)));
-        const rank = rankOf(pass, decision);
-        if (pass.firstRank < rank) decidedWith.set(flow, { pass, rank });
-      }
       return CONTINUE;
     },
     onResponse(flow, ctx) {
-      const decided = decidedWith.get(flow);
-      if (decided) onResponseHead(flow, decided.pass, decided.rank, ctx, memo);
+      const check = FlowNote.take(flow.notes.policy, memo);
+      if (check) onResponseHead(flow, check.pass, check.rank, ctx, memo);
     },
   };
+}
+
+/** A policy's response pass, and the check of each of its decisions (undefined: no response rule can win over it). */
+interface ResponseChecks {
+  readonly pass: ResponsePass;
+  readonly byDecision: WeakMap<Decision, ResponseCheck | null>;
+}
+
+/** Built once per policy and decision: a request decided the same way as an earlier one needs the same check. */
+function responseCheck(checks: WeakMap<Policy, ResponseChecks>, policy: Policy, decision: Decision, owner: object): ResponseCheck | undefined {
+  let forPolicy = checks.get(policy);
+  if (!forPolicy) checks.set(policy, (forPolicy = { pass: responsePass(policy), byDecision: new WeakMap() }));
+  let check = forPolicy.byDecision.get(decision);
+  if (check === undefined) {
+    const { pass } = forPolicy;
+    const rank = rankOf(pass, decision);
+    check = pass.firstRank < rank ? { pass, rank, owner } : null;
+    forPolicy.byDecision.set(decision, check);
+  }
+  return check ?? undefined;
 }
 
 /**
@@ -160,7 +229,7 @@ function rankOf(pass: ResponsePass, decision: Decision): number {
 function onResponseHead(flow: Flow, pass: ResponsePass, decidedRank: number, ctx: StageContext, memo: DecisionMemo): void {
   const contentType = flow.response && flow.notes.source === 'upstream' ? getHeader(flow.response.headers, 'content-type') : undefined;
   if (contentType === undefined) return;
-  const decision = memo.decide(flowRequest(flow, flow.request.url.hostname, ctx.clock.now(), contentType), pass.policy);
+  const decision = memo.decide(flow, flow.request.url.hostname, ctx.clock.now(), contentType, pass.policy);
   if (!(rankOf(pass, decision) < decidedRank)) return;
   const note = memo.note(decision);
   flow.notes.policy = note;

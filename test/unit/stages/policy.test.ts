@@ -89,5 +89,73 @@ describe('policy stage', () => {
     current = policyFrom('rules: []\n'); // a reload: the old policy's decisions are not reused
     expect(await decideAt()).toBe('default');
   });
-});
 
+  it('remembered decisions still tell apart every request field a rule can read (method, port, path, query, user, client)', async () => {
+    const fields = policyFrom(`rules:
+  - { id: m, action: block, method: DELETE }
+  - { id: p, action: block, port: 8080 }
+  - { id: pa, action: block, path: "/admin/**" }
+  - { id: q, action: block, query: debug=1 }
+  - { id: u, action: block, user: mallory }
+`);
+    const stage = policyStage({ current: () => fields });
+    const ruleOf = async (url: string, init: { method?: string; user?: string } = {}): Promise<string | undefined> => {
+      const flow = makeFlow({ url, ...(init.method ? { method: init.method } : {}) });
+      if (init.user !== undefined) flow.client.user = init.user;
+      await stage.onRequest?.(flow, ctx);
+      return flow.notes.policy?.rule;
+    };
+    expect(await ruleOf('http://a.example/x')).toBe('default');
+    expect(await ruleOf('http://a.example/x', { method: 'DELETE' })).toBe('m');
+    expect(await ruleOf('http://a.example:8080/x')).toBe('p');
+    expect(await ruleOf('http://a.example/admin/x')).toBe('pa');
+    expect(await ruleOf('http://a.example/x?debug=1')).toBe('q');
+    expect(await ruleOf('http://a.example/x', { user: 'mallory' })).toBe('u');
+    expect(await ruleOf('http://a.example/x', { user: 'alice' })).toBe('default');
+    expect(await ruleOf('http://a.example/x')).toBe('default');
+  });
+
+  it('the note is a plain note (what logs and records show), one per flow', async () => {
+    const stage = policyStage(source);
+    const a = makeFlow({ url: 'http://dl.example/setup.exe' });
+    const b = makeFlow({ url: 'http://dl.example/setup.exe' });
+    await stage.onRequest?.(a, ctx);
+    await stage.onRequest?.(b, ctx);
+    expect(a.notes.policy).toEqual({ action: 'allow', rule: 'default', explain: expect.any(String) });
+    expect(JSON.parse(JSON.stringify(a.notes.policy))).toEqual(a.notes.policy);
+    expect(Object.keys(a.notes.policy ?? {})).toEqual(['action', 'rule', 'explain']);
+    expect(a.notes.policy).not.toBe(b.notes.policy);
+    const profiled = policyFrom(`rules:
+  - { id: ro, action: block, host: ro.example, report-only: true }
+  - { id: anon, action: anonymize strict, host: anon.example }
+`);
+    const other = policyStage({ current: () => profiled });
+    const ro = makeFlow({ url: 'http://ro.example/' });
+    const anon = makeFlow({ url: 'http://anon.example/' });
+    await other.onRequest?.(ro, ctx);
+    await other.onRequest?.(anon, ctx);
+    expect(Object.keys(ro.notes.policy ?? {})).toEqual(['action', 'rule', 'explain', 'source', 'reportOnly']);
+    expect(Object.keys(anon.notes.policy ?? {})).toEqual(['action', 'rule', 'explain', 'source', 'profile']);
+    expect(anon.notes.policy).toMatchObject({ action: 'anonymize', rule: 'anon', profile: 'strict' });
+  });
+
+  it('the response is decided with the policy its request was decided with, across a reload', async () => {
+    let current = policy;
+    const stage = policyStage({ current: () => current });
+    const respond = async (flow: ReturnType<typeof makeFlow>): Promise<number> => {
+      flow.notes.source = 'upstream';
+      flow.response = { status: 200, headers: [['Content-Type', 'application/x-msdownload']] };
+      flow.responseBody = null;
+      await stage.onResponse?.(flow, ctx);
+      return flow.response.status;
+    };
+    const before = makeFlow({ url: 'http://dl.example/setup.exe' });
+    await stage.onRequest?.(before, ctx);
+    current = policyFrom('rules: []\n'); // reloaded while the origin answers: no content-type rule any more
+    expect(await respond(before)).toBe(403);
+    const after = makeFlow({ url: 'http://dl.example/setup.exe' });
+    await stage.onRequest?.(after, ctx);
+    current = policy; // and back: a request decided without content-type rules is not checked on its response
+    expect(await respond(after)).toBe(200);
+  });
+});

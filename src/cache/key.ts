@@ -7,6 +7,12 @@ import { getHeaderAll, headerTokens } from '../core/headers.js';
  * so it separates a variant's secondary key.
  */
 export function primaryKey(url: URL): string {
+  const href = url.href;
+  // The href is that already, unless it has a fragment, credentials or an empty query ("?"), which the key drops;
+  // reading it spares four getters that each slice a new string, on every request the cache sees.
+  if ((href.startsWith('http://') || href.startsWith('https://')) && !href.endsWith('?') && !href.includes('#') && !href.includes('@')) {
+    return href;
+  }
   return `${url.protocol}//${url.host}${url.pathname}${url.search}`;
 }
 

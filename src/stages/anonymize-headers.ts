@@ -24,7 +24,7 @@ export interface AnonymizeInput {
 export interface Anonymized { headers: RawHeaders; changes: string[] }
 
 const IDENTITY = ['X-Forwarded-For', 'Forwarded', 'X-Real-IP'];
-const STRICT_ONLY = ['From'];
+const STRICT_REMOVED = [...IDENTITY, 'From'];
 
 /** Compiled once per config: `isTrackingParam('utm_source')`. */
 export function trackingParamMatcher(globs: readonly string[]): (name: string) => boolean {
@@ -35,7 +35,7 @@ export function trackingParamMatcher(globs: readonly string[]): (name: string) =
 export function anonymizeRequestHeaders(input: AnonymizeInput, profile: Profile, opts: AnonymizeOptions): Anonymized {
   const out: Anonymized = { headers: input.headers, changes: [] };
   if (profile === 'off') return opts.forwarded ? addForwarded(out, input) : out;
-  for (const name of profile === 'strict' ? [...IDENTITY, ...STRICT_ONLY] : IDENTITY) remove(out, name);
+  for (const name of profile === 'strict' ? STRICT_REMOVED : IDENTITY) remove(out, name);
   stripVia(out, opts.pseudonym, profile === 'strict');
   if (profile === 'standard') return out;
   if (getHeader(out.headers, 'user-agent') !== opts.userAgent) {
@@ -79,6 +79,7 @@ function remove(out: Anonymized, name: string, why = ''): void {
  * ours (loop detection needs it).
  */
 function stripVia(out: Anonymized, pseudonym: string, all: boolean): void {
+  if (getHeader(out.headers, 'via') === undefined) return; // most requests: no copy of every field
   const mine = pseudonym.toLowerCase();
   let changed = false;
   const kept: RawHeaders = [];

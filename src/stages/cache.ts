@@ -161,9 +161,10 @@ function reply(flow: Flow, found: Found, meta: EntryMeta, ev: Evaluation, rt: Ca
     return served.body === null ? { kind: 'reply', head } : { kind: 'reply', head, body: served.body };
   }
   // The whole stored response (what serveEntry gives without preconditions or Range), its fields copied once.
-  const headers: RawHeaders = meta.wholeFields.slice();
-  headers.push(['Age', String(Math.max(0, Math.floor(ev.ageMs / 1000)))]);
-  if (rt.cfg.cacheStatus) headers.push(['Cache-Status', cacheStatus(rt.cfg.statusName, status)]);
+  const age: [string, string] = ['Age', String(Math.max(0, Math.floor(ev.ageMs / 1000)))];
+  const headers: RawHeaders = rt.cfg.cacheStatus
+    ? meta.wholeFields.concat([age, ['Cache-Status', cacheStatus(rt.cfg.statusName, status)]]) // one array, sized once
+    : meta.wholeFields.concat([age]);
   const head: ResponseHead = { ...found.entry.head, headers };
   return req.method === 'HEAD' ? { kind: 'reply', head } : { kind: 'reply', head, body: found.entry.body };
 }

@@ -15,6 +15,15 @@ describe('RFC 9111 §4 primary key', () => {
   it('http and https are different keys', () => {
     expect(primaryKey(new URL('http://a/x'))).not.toBe(primaryKey(new URL('https://a/x')));
   });
+  // primaryKey answers most URLs with their href: it must equal the field-by-field key for every shape of URL.
+  it.each([
+    'http://a/x', 'http://a/x?', 'http://a/x?q', 'http://a/x?q?', 'http://a/x#', 'http://a/x#f', 'http://a/x?#f',
+    'http://u@a/x', 'http://u:p@a/x', 'http://:p@a/x', 'http://a/u@b?c@d', 'https://a:8443/%23?%40', 'http://a',
+    'http://a/x y?z w', 'http://A.B:80/../c/./d', 'ws://a/x', 'http://[::1]/x?', 'http://xn--nxasmq6b/ü?ä=1',
+  ])('%s: the href fast path gives protocol//host pathname search', (url) => {
+    const u = new URL(url);
+    expect(primaryKey(u)).toBe(`${u.protocol}//${u.host}${u.pathname}${u.search}`);
+  });
 });
 
 describe('RFC 9111 §4.1 Vary', () => {

@@ -22,6 +22,20 @@ describe('round robin', () => {
     const pool = [view('a'), view('b', 1, { available: false }), view('c')];
     expect(picks(() => roundRobin(), pool, 4, 1)).toEqual(['a', 'c', 'a', 'c']);
   });
+
+  it('explains each pick with the slot it took, also after the backend list changed', () => {
+    const picker = roundRobin();
+    const reasons: string[] = [];
+    const ctx = { random: seededRandom(1), explain: (r: string) => reasons.push(r) };
+    const three = [view('a'), view('b'), view('c')];
+    for (let i = 0; i < 4; i++) picker.pick(three, ctx);
+    const two = [view('x'), view('c')];
+    for (let i = 0; i < 3; i++) picker.pick(two, ctx);
+    expect(reasons).toEqual([
+      'round-robin: a (slot 0/3)', 'round-robin: b (slot 1/3)', 'round-robin: c (slot 2/3)', 'round-robin: a (slot 0/3)',
+      'round-robin: c (slot 1/2)', 'round-robin: x (slot 0/2)', 'round-robin: c (slot 1/2)',
+    ]);
+  });
 });
 
 describe('bounded loads', () => {

@@ -1,0 +1,30 @@
+import type { buildConnector } from 'undici';
+import type { Readable } from 'node:stream';
+
+/**
+ * What the client tells the one who sent a request, in the order undici's legacy handler API uses (dispatch.ts
+ * drives both): onConnect right before the request is written, onHeaders once per final response, onData per body
+ * chunk (false: stop reading until resume), then exactly one of onComplete or onError.
+ */
+export interface H1Handler {
+  onConnect?(abort: (err?: Error) => void): void;
+  onHeaders?(statusCode: number, headers: ReadonlyArray<string>, resume: () => void, statusText: string): boolean;
+  onData?(chunk: Buffer): boolean;
+  onComplete?(trailers: string[] | null): void;
+  onError?(err: Error): void;
+}
+
+export interface H1DispatchOptions {
+  readonly method: string;
+  /** origin-form target (`/path?query`). */
+  readonly path: string;
+  /** Flat name, value list (Host first), as dispatch.ts's upstreamHeaders builds it. */
+  readonly headers?: ReadonlyArray<string> | Record<string, string | string[]> | null;
+  readonly body?: Readable | null;
+  /** Per-request overrides of the pool's timeouts (ms; 0 disables). */
+  readonly headersTimeout?: number;
+  readonly bodyTimeout?: number;
+}
+
+/** undici's connector (buildConnector): TLS, the guarded lookup, the connect timeout and TLS session reuse stay undici's. */
+export type Connector = buildConnector.connector;

@@ -1,8 +1,7 @@
-import { Pool, type Dispatcher } from 'undici';
+import { buildConnector, type Dispatcher } from 'undici';
 import { PeakEwma } from '../balance/ewma.js';
 import type { BackendView } from '../balance/picker.js';
-import { keepAlive } from './origin.js';
-import { queueTimeout } from './queue-timeout.js';
+import { H1Pool, UPSTREAM_MAX_HEADER_BYTES } from './h1/pool.js';
 
 export interface BackendSpec {
   /** host:port, also the id in events and notes. */
@@ -45,10 +44,10 @@ export class Backend implements BackendView {
   available = true;
   active = 0;
   readonly latency: PeakEwma;
-  /** The keep-alive pool itself: the dispatcher while one of its connections is surely free (see mayQueue). */
-  readonly pool: Pool;
-  /** The pool behind the queue-timeout interceptor (undici's controller API), for requests that may have to queue. */
-  readonly queued: Dispatcher | undefined;
+  /** The keep-alive pool (Portico's HTTP/1.1 client); it fails a request that waits queueTimeoutMs for a connection. */
+  readonly pool: H1Pool;
+  /** Nothing to compose any more: the pool times its queue itself (kept for balanced.ts, which asks mayQueue). */
+  readonly queued: Dispatcher | undefined = undefined;
 
   constructor(spec: BackendSpec, readonly options: BackendPoolOptions) {
     const opts = options;
@@ -57,23 +56,17 @@ export class Backend implements BackendView {
     this.configuredWeight = spec.weight;
     this.weight = spec.weight;
     this.latency = new PeakEwma({ decayMs: opts.ewmaDecayMs });
-    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    this.pool = new Pool(`http://${host}:${this.port}`, {
-      connections: opts.connections, ...keepAlive(opts.keepAliveTimeoutMs),
-      headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs, connect: { timeout: opts.connectTimeoutMs },
+    this.pool = new H1Pool({
+      protocol: 'http:', hostname: this.host, port: this.port, name: this.id,
+      connections: opts.connections, keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+      headersTimeoutMs: opts.headersTimeoutMs, bodyTimeoutMs: opts.bodyTimeoutMs, queueTimeoutMs: opts.queueTimeoutMs,
+      maxHeaderBytes: UPSTREAM_MAX_HEADER_BYTES, connect: buildConnector({ timeout: opts.connectTimeoutMs }),
     });
-    this.queued = opts.queueTimeoutMs > 0 ? this.pool.compose(queueTimeout(opts.queueTimeoutMs, this.id)) : undefined;
   }
 
-  /**
-   * Whether the next request could wait for a connection and so needs `queued`. With fewer requests in flight than
-   * the pool has connections (each counts in `active` until its body is done, and undici frees its connection before
-   * that), undici has a free or a new connection for it: it cannot queue, so it goes to `pool` directly and skips the
-   * interceptor, whose per-request timer and handler wrappers, and the header object undici's controller API parses
-   * from the raw headers, cost ~5% of the proxy's CPU in a profile of 1 KiB responses.
-   */
+  /** Always false: the pool applies the queue timeout itself, so no request needs undici's interceptor path. */
   mayQueue(): boolean {
-    return this.queued !== undefined && this.active >= this.options.connections;
+    return false;
   }
 
   get ewmaMs(): number { return this.latency.ms; }

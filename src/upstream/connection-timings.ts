@@ -1,4 +1,3 @@
-import { channel } from 'node:diagnostics_channel';
 import { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import type { Clock } from '../core/clock.js';
@@ -6,22 +5,17 @@ import type { Flow } from '../core/flow.js';
 
 interface SocketTimings { dns?: number; connect?: number; tls?: number; claimed: boolean }
 
-const SEND_HEADERS = 'undici:client:sendHeaders';
-
 /**
  * Per-flow DNS / TCP connect / TLS durations on pooled upstream connections. A connection is timed once when the
  * connector opens it; the first flow sent on it reports those figures (a flow on a reused connection reports none,
- * as Squid and mitmproxy do). undici calls the handler's onConnect and then publishes `undici:client:sendHeaders`
- * (with the socket) synchronously in the same function, which is what ties a flow to its socket here.
+ * as Squid and mitmproxy do). The h1 pool calls the handler's onConnect (track) and then tells the socket it wrote
+ * that request on (sent), synchronously, which is what ties a flow to its socket here.
  */
 export class ConnectionTimings {
   private readonly sockets = new WeakMap<Socket, SocketTimings>();
   private pending: Flow | undefined;
-  private readonly onSendHeaders = (message: unknown): void => this.claim(message);
 
-  constructor(private readonly clock: Clock) {
-    channel(SEND_HEADERS).subscribe(this.onSendHeaders);
-  }
+  constructor(private readonly clock: Clock) {}
 
   /** Wraps undici's connector so every new connection records its phases. */
   connector(options: buildConnector.BuildOptions): buildConnector.connector {
@@ -59,20 +53,16 @@ export class ConnectionTimings {
     this.pending = flow;
   }
 
-  private claim(message: unknown): void {
+  /** The socket the tracked flow's request was just written on (H1PoolOptions.onRequestSocket). */
+  sent(socket: Socket): void {
     const flow = this.pending;
     this.pending = undefined;
-    const socket = (message as { socket?: unknown }).socket;
-    if (!flow || !(socket instanceof Socket)) return;
+    if (!flow) return;
     const t = this.sockets.get(socket);
     if (!t || t.claimed) return;
     t.claimed = true;
     if (t.dns !== undefined) flow.timings.dns = t.dns;
     if (t.connect !== undefined) flow.timings.connect = t.connect;
     if (t.tls !== undefined) flow.timings.tls = t.tls;
-  }
-
-  close(): void {
-    channel(SEND_HEADERS).unsubscribe(this.onSendHeaders);
   }
 }

@@ -7,9 +7,29 @@ import { flowAborted, onFlowAbort } from '../core/flow-abort.js';
 import type { UpstreamResponse } from '../core/stage.js';
 import { shouldRetryReset } from './retry.js';
 
-/** What origin.ts and parent-proxy.ts share: one exchange over an undici dispatcher, streamed both ways. */
+/**
+ * The handler every exchange uses. Header fields arrive as strings from Portico's own HTTP/1.1 client (h1/) and as
+ * Buffers from undici (parent proxies, the queue-timeout interceptor); accepting both lets one handler serve either.
+ */
+export interface ExchangeHandler {
+  onConnect(abort: (err?: Error) => void): void;
+  onHeaders(status: number, rawHeaders: ReadonlyArray<Buffer | string>, resume: () => void, statusText: string): boolean;
+  onData(chunk: Buffer): boolean;
+  onComplete(trailers: unknown): void;
+  onError(err: Error): void;
+}
+
+/** What sends an exchange: an undici Dispatcher, or h1's pool and agent, which keep its dispatch(opts, handler) shape. */
+export interface UpstreamDispatcher {
+  dispatch(opts: {
+    origin: string; path: string; method: string; headers: string[] | Record<string, string | string[]>;
+    body: Readable | null; headersTimeout: number; bodyTimeout: number;
+  }, handler: ExchangeHandler): boolean;
+}
+
+/** What origin.ts and parent-proxy.ts share: one exchange over a dispatcher, streamed both ways. */
 export interface ExchangeOptions {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: UpstreamDispatcher | Dispatcher;
   readonly clock: Clock;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
@@ -173,7 +193,7 @@ function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
       if (body.abort) body.abort(aborted());
     };
     const done = onFlowAbort(flow, onAbort);
-    const handler: Dispatcher.DispatchHandler = {
+    const handler: ExchangeHandler = {
       onConnect(abort) {
         opts.onConnect?.(flow);
         body.abort = abort;
@@ -210,35 +230,35 @@ function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
     const requestBody = flow.requestBody === null ? null : toReadable(flow.requestBody);
     const dispatched = opts.composed ? withController(handler) : handler;
     try {
-      opts.dispatcher.dispatch({
+      (opts.dispatcher as UpstreamDispatcher).dispatch({
         origin: url.origin, path: `${url.pathname}${url.search}`, method,
         headers: opts.headers, body: requestBody,
         headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs,
-      }, dispatched);
+      }, dispatched as ExchangeHandler);
     } catch (err) {
-      handler.onError?.(err instanceof Error ? err : new Error(String(err)));
+      handler.onError(err instanceof Error ? err : new Error(String(err)));
     }
   });
 }
 
 /** The legacy handler in undici's controller API, keeping the raw response header fields (see `composed`). */
-function withController(h: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
+function withController(h: ExchangeHandler): Dispatcher.DispatchHandler {
   return {
     onRequestStart(controller) {
-      h.onConnect?.((reason) => controller.abort(reason ?? new Error('aborted')));
+      h.onConnect((reason) => controller.abort(reason ?? new Error('aborted')));
     },
     onResponseStart(controller, status, headers, statusText) {
       const raw = (controller as { rawHeaders?: Buffer[] | null }).rawHeaders ?? rawFromObject(headers);
-      h.onHeaders?.(status, raw, () => controller.resume(), statusText ?? '');
+      h.onHeaders(status, raw, () => controller.resume(), statusText ?? '');
     },
     onResponseData(controller, chunk) {
-      if (h.onData?.(chunk) === false) controller.pause();
+      if (!h.onData(chunk)) controller.pause();
     },
     onResponseEnd() {
-      h.onComplete?.([]);
+      h.onComplete([]);
     },
     onResponseError(_controller, err) {
-      h.onError?.(err);
+      h.onError(err);
     },
   };
 }
@@ -256,9 +276,16 @@ function toReadable(body: Body): Readable {
   return body instanceof Readable ? body : Readable.from(body, { objectMode: false });
 }
 
-/** undici's raw header buffers → RawHeaders. latin1 keeps every byte, and node writes header strings back as latin1. */
-function pairs(raw: Buffer[]): RawHeaders {
+/**
+ * Raw header fields → RawHeaders: h1's strings as they are (llhttp made them latin1), undici's Buffers read as latin1,
+ * which keeps every byte, as node writes header strings back.
+ */
+function pairs(raw: ReadonlyArray<Buffer | string>): RawHeaders {
   const out: RawHeaders = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([(raw[i] as Buffer).toString('latin1'), (raw[i + 1] as Buffer).toString('latin1')]);
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([text(raw[i] as Buffer | string), text(raw[i + 1] as Buffer | string)]);
   return out;
+}
+
+function text(field: Buffer | string): string {
+  return typeof field === 'string' ? field : field.toString('latin1');
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { Agent } from 'undici';
 import type { ForwardConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
@@ -9,6 +8,8 @@ import type { Upstream, UpstreamResponse } from '../core/stage.js';
 import { ConnectionTimings } from './connection-timings.js';
 import { exchange, upstreamHeaders } from './dispatch.js';
 import { mapUpstreamError } from './errors.js';
+import { H1Agent } from './h1/agent.js';
+import { UPSTREAM_MAX_HEADER_BYTES } from './h1/pool.js';
 import { createGuardedLookup, type Resolver } from './lookup.js';
 import type { TargetGuard } from './target-guard.js';
 
@@ -27,31 +28,28 @@ export interface ClosableUpstream extends Upstream {
 }
 
 /**
- * Sends flows straight to their origin over one undici Agent: a keep-alive pool per origin, capped at
- * maxConnectionsPerOrigin, every timeout from config. Every connection goes through the guarded lookup, and IP-literal
- * hosts (which skip DNS) are checked here before dispatch.
+ * Sends flows straight to their origin over one H1Agent (Portico's HTTP/1.1 client): a keep-alive pool per origin,
+ * capped at maxConnectionsPerOrigin, every timeout from config. Every connection goes through the guarded lookup (in
+ * undici's connector, which also does TLS), and IP-literal hosts (which skip DNS) are checked here before dispatch.
  */
 export function createOriginUpstream(cfg: OriginConfig, deps: UpstreamDeps): ClosableUpstream {
   const lookup = createGuardedLookup({ guard: deps.guard, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
   const secureContext = upstreamSecureContext(cfg.ca);
   const timings = new ConnectionTimings(deps.clock);
-  const agent = new Agent({
-    connections: cfg.maxConnectionsPerOrigin,
-    ...keepAlive(cfg.keepAliveTimeoutMs),
-    headersTimeout: cfg.headersTimeoutMs,
-    bodyTimeout: cfg.bodyTimeoutMs,
+  const agent = new H1Agent({
+    connections: cfg.maxConnectionsPerOrigin, keepAliveTimeoutMs: cfg.keepAliveTimeoutMs,
+    headersTimeoutMs: cfg.headersTimeoutMs, bodyTimeoutMs: cfg.bodyTimeoutMs, queueTimeoutMs: 0,
+    maxHeaderBytes: UPSTREAM_MAX_HEADER_BYTES,
     connect: timings.connector({ timeout: cfg.connectTimeoutMs, lookup, rejectUnauthorized: !cfg.insecure, secureContext }),
+    onRequestSocket: (socket) => timings.sent(socket),
   });
   return {
     send: (flow) => send(flow, agent, cfg, deps, timings),
-    close: async () => {
-      timings.close();
-      await agent.close();
-    },
+    close: () => agent.close(),
   };
 }
 
-async function send(flow: Flow, agent: Agent, cfg: OriginConfig, deps: UpstreamDeps, timings: ConnectionTimings): Promise<UpstreamResponse> {
+async function send(flow: Flow, agent: H1Agent, cfg: OriginConfig, deps: UpstreamDeps, timings: ConnectionTimings): Promise<UpstreamResponse> {
   const { host, port } = checkedTarget(flow, deps.guard);
   flow.notes.upstream = `${host}:${port}`;
   return exchange(flow, {

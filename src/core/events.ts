@@ -20,6 +20,7 @@ export type ProxyEventType = ProxyEvent['type'];
 export interface Subscription {
   /** Events dropped because this subscriber's buffer was full. */
   dropped(): number;
+  /** Delivers the events already queued, then stops. */
   close(): void;
 }
 
@@ -94,8 +95,13 @@ class Subscriber implements Subscription {
     return this.lost;
   }
 
+  /**
+   * Delivers what is already queued, then stops. A shutdown closes the access log's subscription right after the
+   * last requests end, often within the same turn as their flow.end: dropping the queue lost those lines.
+   */
   close(): void {
     if (this.closed) return;
+    if (this.queue.length > 0) this.drain();
     this.closed = true;
     this.queue = [];
     this.onClose(this);

@@ -62,4 +62,18 @@ describe('EventBus', () => {
     await tick();
     expect(good).toBe(1);
   });
+
+  it('delivers the events already queued when a subscriber closes, then nothing more (a shutdown keeps its last flows)', async () => {
+    const bus = createEventBus();
+    let got = 0;
+    const sub = bus.subscribe(() => { got++; });
+    bus.emit(reload(true));
+    bus.emit(reload(false));
+    expect(got).toBe(0); // delivery is asynchronous
+    sub.close();
+    expect(got).toBe(2);
+    bus.emit(reload(true));
+    await tick();
+    expect(got).toBe(2);
+  });
 });

@@ -1,4 +1,4 @@
-import { buildConnector, type Dispatcher } from 'undici';
+import { buildConnector } from 'undici';
 import { PeakEwma } from '../balance/ewma.js';
 import type { BackendView } from '../balance/picker.js';
 import { H1Pool, UPSTREAM_MAX_HEADER_BYTES } from './h1/pool.js';
@@ -46,8 +46,6 @@ export class Backend implements BackendView {
   readonly latency: PeakEwma;
   /** The keep-alive pool (Portico's HTTP/1.1 client); it fails a request that waits queueTimeoutMs for a connection. */
   readonly pool: H1Pool;
-  /** Nothing to compose any more: the pool times its queue itself (kept for balanced.ts, which asks mayQueue). */
-  readonly queued: Dispatcher | undefined = undefined;
 
   constructor(spec: BackendSpec, readonly options: BackendPoolOptions) {
     const opts = options;
@@ -62,11 +60,6 @@ export class Backend implements BackendView {
       headersTimeoutMs: opts.headersTimeoutMs, bodyTimeoutMs: opts.bodyTimeoutMs, queueTimeoutMs: opts.queueTimeoutMs,
       maxHeaderBytes: UPSTREAM_MAX_HEADER_BYTES, connect: buildConnector({ timeout: opts.connectTimeoutMs }),
     });
-  }
-
-  /** Always false: the pool applies the queue timeout itself, so no request needs undici's interceptor path. */
-  mayQueue(): boolean {
-    return false;
   }
 
   get ewmaMs(): number { return this.latency.ms; }

@@ -4,7 +4,6 @@ import type { Clock, Random } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
 import type { Flow } from '../core/flow.js';
 import { getHeader } from '../core/headers.js';
-import type { Dispatcher } from 'undici';
 import type { PickContext } from '../balance/picker.js';
 import type { StageContext, Upstream, UpstreamResponse } from '../core/stage.js';
 import type { Backend } from './backend.js';
@@ -139,14 +138,13 @@ export class BalancedUpstream implements Upstream {
   }
 
   /**
-   * How to exchange with `b`: a backend that may have to queue goes through its queue-timeout interceptor, else to its
-   * undici Pool directly. A body that has fully arrived by the time the exchange resolves comes back as bytes
-   * (bufferComplete): one res.end() at the front door, and the slot is free.
+   * How to exchange with `b`: over its keep-alive pool, which also times a request's wait for a free connection. A
+   * body that has fully arrived by the time the exchange resolves comes back as bytes (bufferComplete): one res.end()
+   * at the front door, and the slot is free.
    */
   private exchangeOptions(flow: Flow, b: Backend): ExchangeOptions {
-    const composed = b.mayQueue();
     return {
-      dispatcher: composed ? b.queued as Dispatcher : b.pool, composed, clock: this.deps.clock, mapError: mapUpstreamError,
+      dispatcher: b.pool, clock: this.deps.clock, mapError: mapUpstreamError,
       headersTimeoutMs: b.options.headersTimeoutMs, bodyTimeoutMs: b.options.bodyTimeoutMs, bufferComplete: true,
       headers: upstreamHeaders(flow.request.headers, flow.request.url.host, flow.requestBody !== null),
     };

@@ -39,13 +39,6 @@ export interface ExchangeOptions {
   /** Told when undici is about to write this flow's request on a connection (connection-timings.ts). */
   readonly onConnect?: (flow: Flow) => void;
   /**
-   * The dispatcher has interceptors (dispatcher.compose): undici then speaks its controller API to the handler, and
-   * its adapter for legacy handlers rebuilds raw headers from a parsed object, which lower-cases every name and
-   * joins repeated fields (two Set-Cookie became one `a=1,b=2`). Such dispatchers get the controller API, which
-   * reads the raw headers from the controller.
-   */
-  readonly composed?: boolean;
-  /**
    * Answer with the body as bytes when it has fully arrived by the time the exchange resolves (a small response read
    * in one socket read, the usual case for a few KiB): the front door then writes it with one res.end(buffer) instead
    * of a Readable piped into the response. Only for callers whose readers accept a Uint8Array body.
@@ -228,48 +221,16 @@ function attempt(flow: Flow, opts: ExchangeOptions): Promise<Attempt> {
       },
     };
     const requestBody = flow.requestBody === null ? null : toReadable(flow.requestBody);
-    const dispatched = opts.composed ? withController(handler) : handler;
     try {
       (opts.dispatcher as UpstreamDispatcher).dispatch({
         origin: url.origin, path: `${url.pathname}${url.search}`, method,
         headers: opts.headers, body: requestBody,
         headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs,
-      }, dispatched as ExchangeHandler);
+      }, handler);
     } catch (err) {
       handler.onError(err instanceof Error ? err : new Error(String(err)));
     }
   });
-}
-
-/** The legacy handler in undici's controller API, keeping the raw response header fields (see `composed`). */
-function withController(h: ExchangeHandler): Dispatcher.DispatchHandler {
-  return {
-    onRequestStart(controller) {
-      h.onConnect((reason) => controller.abort(reason ?? new Error('aborted')));
-    },
-    onResponseStart(controller, status, headers, statusText) {
-      const raw = (controller as { rawHeaders?: Buffer[] | null }).rawHeaders ?? rawFromObject(headers);
-      h.onHeaders(status, raw, () => controller.resume(), statusText ?? '');
-    },
-    onResponseData(controller, chunk) {
-      if (!h.onData(chunk)) controller.pause();
-    },
-    onResponseEnd() {
-      h.onComplete([]);
-    },
-    onResponseError(_controller, err) {
-      h.onError(err);
-    },
-  };
-}
-
-/** A parsed header object back to raw fields, one per value (only when undici gave no raw headers). */
-function rawFromObject(headers: Record<string, string | string[] | undefined>): Buffer[] {
-  const out: Buffer[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) out.push(Buffer.from(name, 'latin1'), Buffer.from(v, 'latin1'));
-  }
-  return out;
 }
 
 function toReadable(body: Body): Readable {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { ForwardConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { policyOptions } from '../policy/compile.js';
 import { decide } from '../policy/decide.js';
 import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
 import type { Decision, PolicyRequest } from '../policy/model.js';
@@ -42,13 +43,12 @@ export function policyCommand(io: PolicyCommandIo = processIo): Command {
 
 function common(cmd: Command): Command {
   return cmd.option('--rules <dir>', 'policy folder (default: policy.rules of the config, ./rules)')
-    .option('-c, --config <file>', 'YAML config file (time zone, groups, default action)');
+    .option('-c, --config <file>', 'YAML config file (time zone, groups, default action, list formats)');
 }
 
 async function load(flags: CommonFlags): Promise<{ config: ForwardConfig; loaded: LoadedPolicy }> {
   const config = loadForwardConfig({ ...(flags.config ? { config: flags.config } : {}), ...(flags.rules ? { rules: flags.rules } : {}) });
-  const p = config.policy;
-  const loaded = await loadPolicy(p.rules, { defaultAction: p.defaultAction, reportOnly: p.reportOnly, timeZone: p.timeZone, groups: p.groups });
+  const loaded = await loadPolicy(config.policy.rules, policyOptions(config.policy));
   return { config, loaded };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clusterSchema } from '../cluster/config.js';
+import { LIST_FORMATS } from '../policy/list-parse.js';
 
 /** host:port with the host optional ("8080" → 127.0.0.1:8080); IPv6 hosts in brackets. */
 export const listenSchema = z.string().transform((value, ctx) => {
@@ -50,10 +51,16 @@ const policySchema = z.object({
   defaultAction: z.enum(['allow', 'block']).default('allow'),
   /** Group name → client CIDRs and proxy-auth users (rules files may define more). */
   groups: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), groupSchema).default({}),
+  /** List file name or glob (`ads.txt`, `*.hosts`, `lists/big.txt`) → its format, instead of detecting it. */
+  listFormats: z.record(z.string().min(1), z.enum(LIST_FORMATS, {
+    error: (iss) => `unknown list format ${JSON.stringify(iss.input)} (known: ${LIST_FORMATS.join(', ')})`,
+  })).default({}),
   /** Reload when a file in the folder changes (SIGHUP always reloads). */
   watch: z.boolean().default(true),
   reloadDebounceMs: ms(250),
-}).strict().default({ rules: 'rules', reportOnly: false, timeZone: 'UTC', defaultAction: 'allow', groups: {}, watch: true, reloadDebounceMs: 250 });
+}).strict().default({
+  rules: 'rules', reportOnly: false, timeZone: 'UTC', defaultAction: 'allow', groups: {}, listFormats: {}, watch: true, reloadDebounceMs: 250,
+});
 
 /** A recent mainstream browser's User-Agent, what `strict` sends instead of the client's. */
 export const COMMON_USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';

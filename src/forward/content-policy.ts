@@ -3,6 +3,7 @@ import type { ForwardConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { Stage } from '../core/stage.js';
+import { policyOptions } from '../policy/compile.js';
 import { anonymizeStage } from '../stages/anonymize.js';
 import { connectPolicy, policyStage } from '../stages/policy.js';
 import { createPolicySource, type ReloadablePolicy } from '../stages/policy-source.js';
@@ -20,7 +21,7 @@ export async function createContentPolicy(config: ForwardConfig, deps: { log: Lo
   const p = config.policy;
   const source = await createPolicySource({
     dir: p.rules, watch: p.watch, debounceMs: p.reloadDebounceMs,
-    options: { defaultAction: p.defaultAction, reportOnly: p.reportOnly, timeZone: p.timeZone, groups: p.groups },
+    options: policyOptions(p),
   }, deps);
   const anonymize = anonymizeStage(config.anonymize, { pseudonym: config.via.pseudonym, policy: source });
   return { source, stages: [policyStage(source), anonymize], connect: connectPolicy(source, deps) };

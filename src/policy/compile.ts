@@ -1,7 +1,7 @@
 import { buildCategories } from './category.js';
 import { PolicyError } from './errors.js';
 import { Groups, type GroupSpec } from './groups.js';
-import type { ParsedList } from './list-parse.js';
+import type { ListFormat, ParsedList } from './list-parse.js';
 import {
   categoryMatcher, contentTypeMatcher, groupMatcher, hostMatcher, methodMatcher, portMatcher, queryMatcher, timeMatcher,
   urlMatcher, userMatcher,
@@ -16,6 +16,19 @@ export interface PolicyOptions {
   readonly reportOnly: boolean;
   readonly timeZone: string;
   readonly groups: Readonly<Record<string, GroupSpec>>;
+  /** `policy.listFormats`: list file name or glob → its format (read by loadPolicy; absent = detect every list). */
+  readonly listFormats?: Readonly<Record<string, ListFormat>>;
+}
+
+/** The PolicyOptions of a `policy` config section (forward mode, reverse routes and the CLI alike). */
+export function policyOptions(p: {
+  defaultAction: Action; reportOnly: boolean; timeZone: string; groups: Readonly<Record<string, GroupSpec>>;
+  listFormats?: Readonly<Record<string, ListFormat>>;
+}): PolicyOptions {
+  return {
+    defaultAction: p.defaultAction, reportOnly: p.reportOnly, timeZone: p.timeZone, groups: p.groups,
+    ...(p.listFormats ? { listFormats: p.listFormats } : {}),
+  };
 }
 
 export interface PolicySources {

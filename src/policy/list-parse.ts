@@ -3,7 +3,9 @@ import { PolicyError } from './errors.js';
 import { isDomainName, normaliseHost } from './host.js';
 import type { ListEntry } from './category.js';
 
-export type ListFormat = 'domains' | 'hosts' | 'adblock';
+/** The list formats, as detected and as named in `policy.listFormats`. */
+export const LIST_FORMATS = ['domains', 'hosts', 'adblock'] as const;
+export type ListFormat = typeof LIST_FORMATS[number];
 
 export interface ParsedList {
   readonly format: ListFormat;

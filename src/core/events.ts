@@ -1,4 +1,4 @@
-import type { FlowRecord } from './flow.js';
+import type { FlowRecord, Notes } from './flow.js';
 
 export type HealthState = 'up' | 'down' | 'ejected' | 'draining';
 
@@ -11,6 +11,8 @@ export type ProxyEvent =
   | {
       type: 'tunnel.end'; id: string; client: string; target: string; bytesIn: number; bytesOut: number;
       intercepted: boolean; durationMs: number; error?: string;
+      /** A blind tunnel's CONNECT-time block decision (enforced: the refusal's; reportOnly: it passed anyway). */
+      policy?: Notes['policy'];
     }
   | { type: 'backend.health'; pool: string; backend: string; state: HealthState; reason: string }
   | { type: 'config.reload'; ok: boolean; error?: string };

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { ProxyError, toProxyError } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
+import type { Notes } from '../core/flow.js';
 import { clientAddress } from './client-address.js';
 import type { AccessCheck, TargetCheck, TunnelDialer } from './ports.js';
 import { rawErrorReply } from './raw-reply.js';
@@ -31,9 +32,12 @@ export interface ConnectDeps {
   readonly admitTunnel?: (ip: string, socket: Socket) => boolean;
 }
 
-/** `block`: the reason, when the policy refuses the host; `noMitm`: tunnel blind even when intercepting. */
+/**
+ * `block`: the reason, when the policy refuses the host; `noMitm`: tunnel blind even when intercepting; `note`: a
+ * block decision (enforced or report-only) as it goes on a blind tunnel's `tunnel.end`, where it is logged and counted.
+ */
 export interface ConnectPolicy {
-  checkConnect(target: Authority, client: { ip: string; user?: string }): { block?: string; noMitm: boolean };
+  checkConnect(target: Authority, client: { ip: string; user?: string }): { block?: string; noMitm: boolean; note?: Notes['policy'] };
 }
 
 /**
@@ -72,13 +76,13 @@ async function handleConnect(req: IncomingMessage, socket: Socket, head: Buffer,
   const intercept = deps.shouldIntercept(target.host) && !policy?.noMitm;
   // Intercepted tunnels are decided per request, where the block page can be shown; blind ones only here.
   if (policy?.block !== undefined && !intercept) {
-    return refuse(socket, new ProxyError('POLICY_BLOCKED', policy.block), id, deps, client, formatAuthority(target.host, target.port));
+    return refuse(socket, new ProxyError('POLICY_BLOCKED', policy.block), id, deps, client, formatAuthority(target.host, target.port), [], policy.note);
   }
   if (intercept) {
-    deps.intercept(socket, head, info);
+    deps.intercept(socket, head, info); // its requests are decided (and noted) one by one
     return;
   }
-  await blindTunnel(socket, head, info, deps);
+  await blindTunnel(socket, head, info, deps, policy?.note);
 }
 
 function checkTarget(target: Authority, deps: ConnectDeps): ProxyError | undefined {
@@ -89,7 +93,7 @@ function checkTarget(target: Authority, deps: ConnectDeps): ProxyError | undefin
   return guard.ok ? undefined : new ProxyError('FORBIDDEN_TARGET', guard.reason);
 }
 
-async function blindTunnel(socket: Socket, head: Buffer, info: TunnelInfo, deps: ConnectDeps): Promise<void> {
+async function blindTunnel(socket: Socket, head: Buffer, info: TunnelInfo, deps: ConnectDeps, note: Notes['policy']): Promise<void> {
   const started = deps.clock.monotonic();
   const abort = new AbortController();
   const onEarlyClose = (): void => abort.abort();
@@ -100,7 +104,7 @@ async function blindTunnel(socket: Socket, head: Buffer, info: TunnelInfo, deps:
   } catch (err) {
     socket.off('close', onEarlyClose);
     const error = toProxyError(err);
-    return refuse(socket, error, info.id, deps, info.client, formatAuthority(info.target.host, info.target.port));
+    return refuse(socket, error, info.id, deps, info.client, formatAuthority(info.target.host, info.target.port), [], note);
   }
   socket.off('close', onEarlyClose);
   if (socket.destroyed) {
@@ -110,12 +114,12 @@ async function blindTunnel(socket: Socket, head: Buffer, info: TunnelInfo, deps:
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length > 0) upstream.write(head);
   splice(socket, upstream, { idleTimeoutMs: deps.idleTimeoutMs, live: deps.tunnels },
-    (end) => emitTunnelEnd(deps, info, end.bytesUp, end.bytesDown, started, false, end.error));
+    (end) => emitTunnelEnd(deps, info, end.bytesUp, end.bytesDown, started, false, end.error, note));
 }
 
 export function emitTunnelEnd(
   deps: Pick<ConnectDeps, 'bus' | 'clock'>, info: TunnelInfo, bytesIn: number, bytesOut: number,
-  started: number, intercepted: boolean, error?: string,
+  started: number, intercepted: boolean, error?: string, policy?: Notes['policy'],
 ): void {
   if (deps.bus.idle) return;
   deps.bus.emit({
@@ -123,18 +127,19 @@ export function emitTunnelEnd(
     target: formatAuthority(info.target.host, info.target.port), bytesIn, bytesOut, intercepted,
     durationMs: Math.round(deps.clock.monotonic() - started),
     ...(error !== undefined ? { error } : {}),
+    ...(policy !== undefined ? { policy } : {}),
   });
 }
 
 function refuse(
   socket: Socket, error: ProxyError, id: string, deps: ConnectDeps, client: { ip: string; port: number },
-  target: string, extraHeaders: string[] = [],
+  target: string, extraHeaders: string[] = [], policy?: Notes['policy'],
 ): void {
   rawErrorReply(socket, error, id, extraHeaders);
   deps.log.debug({ id, client: client.ip, target, code: error.code }, 'CONNECT refused');
   if (deps.bus.idle) return;
   deps.bus.emit({
     type: 'tunnel.end', id, client: `${client.ip}:${client.port}`, target, bytesIn: 0, bytesOut: 0,
-    intercepted: false, durationMs: 0, error: `${error.code}: ${error.message}`,
+    intercepted: false, durationMs: 0, error: `${error.code}: ${error.message}`, ...(policy !== undefined ? { policy } : {}),
   });
 }

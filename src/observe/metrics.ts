@@ -17,8 +17,8 @@ export const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 
 /**
  * Prometheus metrics fed by the event bus: requests by mode / status class / cache status / policy action, bytes,
- * a latency histogram, tunnels, config reloads and backend health. Label values come from closed vocabularies,
- * so the number of series is bounded.
+ * a latency histogram, tunnels, config reloads, backend health and report-only policy blocks. Label values come from
+ * closed vocabularies or the loaded config, so the number of series is bounded.
  */
 export class Metrics {
   private readonly requests = new CounterFamily('portico_requests_total', 'Finished HTTP exchanges.');
@@ -30,6 +30,8 @@ export class Metrics {
   private readonly tunnelBytes = new CounterFamily('portico_tunnel_bytes_total', 'Bytes through CONNECT tunnels.');
   private readonly reloads = new CounterFamily('portico_config_reloads_total', 'Configuration/policy reloads.');
   private readonly backendUp = new CounterFamily('portico_backend_up', 'Backend health: 1 up, 0 otherwise.', 'gauge');
+  private readonly reportOnly = new CounterFamily('portico_policy_report_only_total',
+    'Policy blocks that were logged, not enforced (report-only), by category and rule: requests and blind CONNECTs.');
 
   constructor(private readonly gauges: GaugeProvider = {}, private readonly startedAtMs = Date.now()) {}
 
@@ -43,6 +45,7 @@ export class Metrics {
         this.tunnels.add(labels);
         this.tunnelBytes.add({ direction: 'in' }, event.bytesIn);
         this.tunnelBytes.add({ direction: 'out' }, event.bytesOut);
+        if (event.policy?.reportOnly && !event.intercepted) this.countReportOnly(event.policy); // intercepted: its flows count
         break;
       }
       case 'backend.health':
@@ -66,12 +69,19 @@ export class Metrics {
     this.bytesOut.add(byMode, r.bytesOut, mode);
     if (r.error) this.errors.add({ mode, code: r.error.code }, 1, `${mode} ${r.error.code}`);
     if (r.timings.total !== undefined) this.latency.observe(byMode, r.timings.total / 1000, mode);
+    if (r.notes.policy?.reportOnly) this.countReportOnly(r.notes.policy);
+  }
+
+  /** Rule ids and category names come from the rules folder, so the series are bounded by the policy's size. */
+  private countReportOnly(note: NonNullable<FlowRecord['notes']['policy']>): void {
+    const category = note.category ?? 'none';
+    this.reportOnly.add({ category, rule: note.rule }, 1, `${note.rule} ${category}`);
   }
 
   render(nowMs = Date.now()): string {
     let out = this.requests.render() + this.bytesIn.render() + this.bytesOut.render() + this.errors.render()
       + this.latency.render() + this.tunnels.render() + this.tunnelBytes.render() + this.reloads.render()
-      + this.backendUp.render();
+      + this.backendUp.render() + this.reportOnly.render();
     out += gauge('portico_inflight_requests', 'HTTP exchanges in progress.', this.gauges.inFlight?.());
     out += gauge('portico_open_tunnels', 'CONNECT tunnels open now.', this.gauges.openTunnels?.());
     out += counter('portico_events_dropped_total', 'Events observers dropped because they fell behind.', this.gauges.droppedEvents?.());

@@ -251,19 +251,21 @@ function discard(body: Flow['responseBody']): void {
 
 /**
  * The CONNECT-time check (forward/connect.ts's ConnectPolicy port): only host, port and the client are known, so
- * rules on method, URL, path, query or content type do not apply here. Report-only blocks are logged and pass.
+ * rules on method, URL, path, query or content type do not apply here. Report-only blocks are logged and pass; the
+ * note of a block (either kind) goes on a blind tunnel's `tunnel.end`, where the metrics count the report-only ones.
  */
 export function connectPolicy(source: PolicySource, deps: Pick<StageContext, 'clock' | 'log'>): {
-  checkConnect(target: { host: string; port: number }, client: { ip: string; user?: string }): { block?: string; noMitm: boolean };
+  checkConnect(target: { host: string; port: number }, client: { ip: string; user?: string }): { block?: string; noMitm: boolean; note?: Notes['policy'] };
 } {
   return {
     checkConnect(target, client) {
       const req: PolicyRequest = { host: target.host, port: target.port, clientIp: client.ip, at: deps.clock.now(), ...(client.user !== undefined ? { user: client.user } : {}) };
       const decision = decide(req, source.current());
-      if (decision.action === 'block' && decision.reportOnly) {
-        deps.log.info({ target: `${target.host}:${target.port}`, policy: policyNote(decision) }, 'policy: would block CONNECT (report-only)');
-      }
-      return { noMitm: decision.action === 'no-mitm', ...(enforcedBlock(decision) ? { block: decision.explain() } : {}) };
+      const noMitm = decision.action === 'no-mitm';
+      if (decision.action !== 'block') return { noMitm };
+      const note = policyNote(decision);
+      if (note.reportOnly) deps.log.info({ target: `${target.host}:${target.port}`, policy: note }, 'policy: would block CONNECT (report-only)');
+      return { noMitm, note, ...(enforcedBlock(decision) ? { block: decision.explain() } : {}) };
     },
   };
 }

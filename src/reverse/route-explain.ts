@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { createEventBus } from '../core/events.js';
 import type { Flow } from '../core/flow.js';
 import { describeAuth, describeRateLimit, explainAuth, redactUrl } from '../gateway/explain.js';
+import { policyOptions } from '../policy/compile.js';
 import { decide } from '../policy/decide.js';
 import { flowRequest } from '../stages/policy.js';
 import { createPolicySource } from '../stages/policy-source.js';
@@ -25,7 +26,7 @@ async function explainPolicy(p: NonNullable<ReverseRouteConfig['policy']>, flow:
   try {
     const source = await createPolicySource({
       dir: p.rules, watch: false, debounceMs: p.reloadDebounceMs,
-      options: { defaultAction: p.defaultAction, reportOnly: p.reportOnly, timeZone: p.timeZone, groups: p.groups },
+      options: policyOptions(p),
     }, { log: pino({ level: 'silent' }), bus: createEventBus() });
     try {
       const d = decide(flowRequest(flow, flow.request.url.hostname, clock.now()), source.current());

@@ -7,6 +7,7 @@ import { basicAuthStage } from '../gateway/basic-auth.js';
 import { jwtAuthStage } from '../gateway/jwt-auth.js';
 import { createRateLimitStage } from '../gateway/rate-limit-setup.js';
 import { createCacheStage } from '../stages/cache-setup.js';
+import { policyOptions } from '../policy/compile.js';
 import { policyStage } from '../stages/policy.js';
 import { createPolicySource } from '../stages/policy-source.js';
 import type { ReverseConfig, ReverseRouteConfig } from './config.js';
@@ -90,7 +91,7 @@ async function routeParts(id: string, route: ReverseRouteConfig, deps: RouteStag
 async function routePolicy(p: NonNullable<ReverseRouteConfig['policy']>, deps: RouteStageDeps): Promise<Stage> {
   const source = await createPolicySource({
     dir: p.rules, watch: p.watch, debounceMs: p.reloadDebounceMs,
-    options: { defaultAction: p.defaultAction, reportOnly: p.reportOnly, timeZone: p.timeZone, groups: p.groups },
+    options: policyOptions(p),
   }, deps);
   const stage = policyStage(source);
   return { ...stage, close: async () => { source.close(); } };

@@ -54,23 +54,28 @@ export async function createPolicySource(cfg: PolicySourceConfig, deps: { log: L
       return false;
     }
   };
-  const reload = async (reason: string): Promise<boolean> => {
+  /**
+   * One reload at a time. A call that arrives during one asks for one more pass and waits for the whole run,
+   * that pass included: its caller (SIGHUP after an edit) is answered only once files as they are now are in force.
+   */
+  const reload = (reason: string): Promise<boolean> => {
     if (running) {
-      again = true; // one more pass after the current one sees the latest files
+      again = true;
       return running;
     }
-    running = reloadOnce(reason);
-    try {
-      let ok = await running;
-      while (again) {
-        again = false;
-        running = reloadOnce(reason);
-        ok = await running;
+    running = (async () => {
+      try {
+        let ok = await reloadOnce(reason);
+        while (again) {
+          again = false;
+          ok = await reloadOnce(reason);
+        }
+        return ok;
+      } finally {
+        running = undefined;
       }
-      return ok;
-    } finally {
-      running = undefined;
-    }
+    })();
+    return running;
   };
   const stopWatching = cfg.watch ? watchFolder(cfg, deps.log, (reason) => void reload(reason)) : () => {};
   return { current: () => policy, reload, close: stopWatching };

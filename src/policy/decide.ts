@@ -32,16 +32,19 @@ class View implements RequestView {
 }
 
 /** Runs every matcher of the rule, cheapest first; the reasons when all match, else undefined. */
-function ruleMatches(rule: Rule, view: View): string[] | undefined {
+function ruleMatches(rule: Rule, view: View): readonly string[] | undefined {
   if (rule.onResponse && view.req.contentType === undefined) return undefined;
-  const reasons: string[] = [];
+  // Most rules fail on their first matcher: the list of reasons is made only once one holds.
+  let reasons: string[] | undefined;
   for (const m of rule.matchers) {
     const why = m.test(view);
     if (why === false) return undefined;
-    reasons.push(why);
+    (reasons ??= []).push(why);
   }
-  return reasons;
+  return reasons ?? NO_REASONS;
 }
+
+const NO_REASONS: readonly string[] = [];
 
 function firstCategoryHit(rule: Rule, view: View): CategoryHit | undefined {
   for (const c of rule.categories) {
@@ -62,12 +65,14 @@ export function decide(req: PolicyRequest, policy: Policy): Decision {
     if (reasons === undefined) continue;
     const category = rule.categories.length > 0 ? firstCategoryHit(rule, view) : undefined;
     const reportOnly = rule.reportOnly || policy.reportOnly;
-    return {
+    // Optional fields set after, not spread from a temporary object per decision.
+    const d: Mutable<Decision> = {
       action: rule.action, ruleId: rule.id, file: rule.file, line: rule.line, reportOnly,
-      ...(rule.profile ? { profile: rule.profile } : {}),
-      ...(category ? { category } : {}),
       explain: () => explainRule(rule, reasons, reportOnly),
     };
+    if (rule.profile) d.profile = rule.profile;
+    if (category) d.category = category;
+    return d;
   }
   return defaultDecision(policy, view.host);
 }
@@ -79,12 +84,15 @@ function explainRule(rule: Rule, reasons: readonly string[], reportOnly: boolean
 }
 
 function defaultDecision(policy: Policy, host: string): Decision {
-  return {
+  const d: Mutable<Decision> = {
     action: policy.defaultAction, ruleId: 'default', reportOnly: policy.reportOnly,
-    ...(policy.defaultProfile ? { profile: policy.defaultProfile } : {}),
     explain: () => `${policy.defaultAction} by default: no rule matched ${host}`,
   };
+  if (policy.defaultProfile) d.profile = policy.defaultProfile;
+  return d;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Report-only turns a block into a pass; everything else passes anyway. */
 export function enforcedBlock(d: Decision): boolean {

@@ -22,4 +22,16 @@ describe('Groups', () => {
   it('rejects a bad CIDR with the group name', () => {
     expect(() => new Groups({ g: { clients: ['10.0.0.0/33'] } })).toThrow('group g: invalid CIDR "10.0.0.0/33"');
   });
+
+  it('answers the same for a client seen before, by address and user apart, and past the memo bound', () => {
+    const g = new Groups({ staff: { clients: ['10.1.0.0/16'], users: ['alice'] }, lab: { clients: ['10.9.0.0/16'] } });
+    expect([...g.of('10.1.2.3', undefined)]).toEqual(['staff']);
+    expect([...g.of('10.1.2.3', undefined)]).toEqual(['staff']);
+    expect([...g.of('10.9.0.1', 'alice')]).toEqual(['staff', 'lab']);
+    expect([...g.of('10.9.0.1', undefined)]).toEqual(['lab']); // the user is part of the key
+    for (let i = 0; i < 5000; i++) g.of(`10.${(i >> 8) & 255}.${i & 255}.1`, undefined); // over the 4096-entry bound
+    expect([...g.of('10.1.2.3', undefined)]).toEqual(['staff']);
+    expect([...g.of('192.0.2.1', 'bob')]).toEqual([]);
+  });
 });
+

@@ -1,3 +1,4 @@
+import { hostSuffixes } from './host.js';
 import type { ParsedList } from './list-parse.js';
 /** Where a list entry came from, so a decision can name the line that matched. */
 export interface ListEntry {
@@ -45,17 +46,22 @@ export class CategoryIndex {
 
   /** Category → the most specific entry covering `host`; an exception at any level takes the host out. */
   lookup(host: string): ReadonlyMap<string, ListEntry> {
+    return this.lookupSuffixes(hostSuffixes(host));
+  }
+
+  /** lookup() over the host's suffixes already made (hostSuffixes: the host first, its last label last). */
+  lookupSuffixes(suffixes: readonly string[]): ReadonlyMap<string, ListEntry> {
     let hits: Map<string, ListEntry> | undefined;
     let excluded: Set<string> | undefined;
-    for (let start = 0; ;) {
-      const dot = host.indexOf('.', start);
-      if (dot < 0 && !this.singleLabel && start > 0) break;
-      for (const t of this.tags.get(start === 0 ? host : host.slice(start)) ?? []) {
+    // The last label alone (a TLD) is probed only when some entry is one, or when it is the whole host.
+    const n = this.singleLabel || suffixes.length === 1 ? suffixes.length : suffixes.length - 1;
+    for (let i = 0; i < n; i++) {
+      const tags = this.tags.get(suffixes[i] as string);
+      if (tags === undefined) continue;
+      for (const t of tags) {
         if (t.exception) (excluded ??= new Set()).add(t.category);
         else if (!hits?.has(t.category)) (hits ??= new Map()).set(t.category, t.entry);
       }
-      if (dot < 0) break;
-      start = dot + 1;
     }
     if (hits && excluded) for (const c of excluded) hits.delete(c);
     return hits ?? NONE;

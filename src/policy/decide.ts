@@ -1,5 +1,5 @@
 import type { ListEntry } from './category.js';
-import { normaliseHost } from './host.js';
+import { hostSuffixes, normaliseHost } from './host.js';
 import type { CategoryHit, Decision, Policy, PolicyRequest, RequestView, Rule } from './model.js';
 import type { ZonedTime } from './time-window.js';
 
@@ -9,6 +9,7 @@ class View implements RequestView {
   private groupSet: ReadonlySet<string> | undefined;
   private zoned: ZonedTime | undefined;
   private hits: ReadonlyMap<string, ListEntry> | undefined;
+  private suffixList: readonly string[] | undefined;
 
   constructor(readonly req: PolicyRequest, private readonly policy: Policy) {
     this.host = normaliseHost(req.host);
@@ -24,8 +25,14 @@ class View implements RequestView {
     return this.zoned;
   }
 
+  /** The host's dot-suffixes, made once for every host matcher and the category index. */
+  suffixes(): readonly string[] {
+    this.suffixList ??= hostSuffixes(this.host);
+    return this.suffixList;
+  }
+
   category(name: string): CategoryHit | undefined {
-    this.hits ??= this.policy.index.lookup(this.host); // every category in one walk of the host
+    this.hits ??= this.policy.index.lookupSuffixes(this.suffixes()); // every category in one walk of the host
     const entry = this.hits.get(name);
     return entry ? { category: name, domain: entry.domain, file: entry.file, line: entry.line } : undefined;
   }

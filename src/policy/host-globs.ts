@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { normaliseHost } from './host.js';
+import { hostSuffixes, normaliseHost } from './host.js';
 
 interface CompiledGlob { readonly pattern: string; readonly test: (host: string) => boolean }
 
@@ -42,16 +42,18 @@ export class HostGlobs {
 
   /** The pattern that matches `host` (normalised), or undefined. */
   match(host: string): string | undefined {
+    return this.matchSuffixes(host, hostSuffixes(host));
+  }
+
+  /** match() with the host's suffixes already made (hostSuffixes), as a policy decision shares them. */
+  matchSuffixes(host: string, suffixes: readonly string[]): string | undefined {
     const exact = this.exact.get(host);
     if (exact !== undefined) return exact;
-    let rest = host;
-    for (;;) {
+    for (const rest of suffixes) {
       const domain = this.domains.get(rest);
       if (domain !== undefined) return domain;
-      for (const g of this.buckets.get(rest) ?? []) if (g.test(host)) return g.pattern;
-      const dot = rest.indexOf('.');
-      if (dot < 0) break;
-      rest = rest.slice(dot + 1);
+      const bucket = this.buckets.get(rest);
+      if (bucket !== undefined) for (const g of bucket) if (g.test(host)) return g.pattern;
     }
     for (const g of this.wild) if (g.test(host)) return g.pattern;
     return undefined;

@@ -23,3 +23,14 @@ export function isDomainName(host: string): boolean {
   for (const label of host.split('.')) if (!LABEL.test(label)) return false;
   return true;
 }
+
+/**
+ * `a.b.example.com` → [`a.b.example.com`, `b.example.com`, `example.com`, `com`]: the names a suffix walk probes, made
+ * once per decision and shared by every host matcher and the category index (each walk used to slice the host
+ * again, and a fresh string is hashed again on every Map lookup).
+ */
+export function hostSuffixes(host: string): string[] {
+  const out = [host];
+  for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) out.push(host.slice(dot + 1));
+  return out;
+}

@@ -43,7 +43,7 @@ export function groupMatcher(names: readonly string[]): Matcher {
 
 export function hostMatcher(patterns: readonly string[]): Matcher {
   const set = new HostGlobs(patterns);
-  return { kind: 'host', test: (v) => { const p = set.match(v.host); return p === undefined ? false : `host ${v.host} matches ${p}`; } };
+  return { kind: 'host', test: (v) => { const p = set.matchSuffixes(v.host, v.suffixes()); return p === undefined ? false : `host ${v.host} matches ${p}`; } };
 }
 
 /** Globs on the full URL (`*` stops at `/`, LIBRARIES.md §6) or on the path. */

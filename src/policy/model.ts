@@ -29,6 +29,8 @@ export interface PolicyRequest {
 export interface RequestView {
   readonly req: PolicyRequest;
   readonly host: string;
+  /** The host's dot-suffixes, host first (hostSuffixes), made once per decision. */
+  suffixes(): readonly string[];
   groups(): ReadonlySet<string>;
   time(): ZonedTime;
   category(name: string): CategoryHit | undefined;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forwardCommand, loadForwardConfig } from '../../../src/cli/forward.js';
 import type { ForwardFlags } from '../../../src/cli/forward-options.js';
-import { policyCommand, type PolicyCommandIo } from '../../../src/cli/policy.js';
 import type { ForwardConfig } from '../../../src/config/schema.js';
+import { runPolicyCommand } from '../../helpers/policy-cli.js';
 
 /** Issue 3 flags: `portico forward --policy-report-only --anonymize P --rules DIR` and `portico policy test --user`. */
 
@@ -64,16 +64,8 @@ describe('portico forward policy flags', () => {
   });
 });
 
-async function policyTest(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io: PolicyCommandIo = {
-    stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { err += s; } },
-    setExitCode: (c) => { code = c; }, clock: { now: () => Date.UTC(2024, 5, 5, 10), monotonic: () => 0 },
-  };
-  await policyCommand(io).exitOverride().parseAsync(['node', 'policy', 'test', 'https://social.example/', '--rules', dir, ...args]);
-  return { out, err, code };
+function policyTest(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  return runPolicyCommand(['test', 'https://social.example/', '--rules', dir, ...args]);
 }
 
 describe('portico policy test --user', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { policyCommand, type PolicyCommandIo } from '../../../src/cli/policy.js';
+import { runPolicyCommand } from '../../helpers/policy-cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -13,17 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io: PolicyCommandIo = {
-    stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { err += s; } },
-    setExitCode: (c) => { code = c; }, clock: { now: () => Date.UTC(2024, 5, 5, 10), monotonic: () => 0 },
-  };
-  await policyCommand(io).exitOverride().parseAsync(['node', 'policy', ...args]);
-  return { out, err, code };
-}
+const run = runPolicyCommand;
 
 describe('portico policy', () => {
   it('test prints action, rule file:line and why', async () => {

@@ -2,13 +2,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { policyCommand, type PolicyCommandIo } from '../../../src/cli/policy.js';
 import { validateConfig } from '../../../src/config/load.js';
 import { forwardConfigSchema } from '../../../src/config/schema.js';
 import { decide } from '../../../src/policy/decide.js';
 import { ListFormats } from '../../../src/policy/list-formats.js';
 import { loadPolicy } from '../../../src/policy/load.js';
 import { baseOptions, req } from './build.js';
+import { runPolicyCommand } from '../../helpers/policy-cli.js';
 
 /** Detected as Adblock (its first line), so the hosts line is skipped; as a hosts file, the `||` line names nothing. */
 const MIXED = '||adblock.example^\n0.0.0.0 hosts.example\n';
@@ -87,17 +87,7 @@ describe('policy.listFormats in the config', () => {
   });
 });
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io: PolicyCommandIo = {
-    stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { err += s; } },
-    setExitCode: (c) => { code = c; }, clock: { now: () => Date.UTC(2024, 5, 5, 10), monotonic: () => 0 },
-  };
-  await policyCommand(io).exitOverride().parseAsync(['node', 'policy', ...args]);
-  return { out, err, code };
-}
+const run = runPolicyCommand;
 
 describe('portico policy with policy.listFormats from --config', () => {
   it('check and test parse a named list in its format', async () => {

@@ -9,7 +9,7 @@ import { shouldRetryReset } from './retry.js';
 
 /**
  * The handler every exchange uses. Header fields arrive as strings from Portico's own HTTP/1.1 client (h1/) and as
- * Buffers from undici (parent proxies, the queue-timeout interceptor); accepting both lets one handler serve either.
+ * Buffers from undici (parent proxies); accepting both lets one handler serve either.
  */
 export interface ExchangeHandler {
   onConnect(abort: (err?: Error) => void): void;
@@ -36,7 +36,7 @@ export interface ExchangeOptions {
   readonly mapError: (err: unknown) => ProxyError;
   /** Headers as undici should send them (see upstreamHeaders); ProxyAgent needs the object form. */
   readonly headers: string[] | Record<string, string | string[]>;
-  /** Told when undici is about to write this flow's request on a connection (connection-timings.ts). */
+  /** Told when the client is about to write this flow's request on a connection (connection-timings.ts). */
   readonly onConnect?: (flow: Flow) => void;
   /**
    * Answer with the body as bytes when it has fully arrived by the time the exchange resolves (a small response read

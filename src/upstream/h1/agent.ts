@@ -31,20 +31,9 @@ export class H1Agent {
     return pool;
   }
 
-  /** Origins with a pool right now. */
-  get size(): number {
-    return this.pools.size;
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.pools.values()].map((p) => p.close()));
-    this.pools.clear();
-  }
-
-  async destroy(): Promise<void> {
-    this.closing = true;
-    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
     this.pools.clear();
   }
 }

@@ -7,7 +7,10 @@ import type { H1Handler } from './types.js';
 
 /** One request on a connection, from the write of its head to its response's last byte. */
 export class Exchange {
-  /** Sweeps since the last sign of life (request written, headers, a body chunk); the pool's sweeper counts. */
+  /**
+   * Sweeps since the last sign of life (request written, headers, a body chunk), or spent waiting in the pool's queue
+   * before that; the pool's sweeper counts.
+   */
   idleSweeps = 0;
   headersDone = false;
   /** A 1xx response is being parsed: llhttp reports it as a message of its own, which is not the answer. */
@@ -22,6 +25,14 @@ export class Exchange {
     readonly handler: H1Handler, readonly head: string, readonly framing: BodyFraming, readonly body: Readable | null,
     readonly skipBody: boolean, readonly headersTimeoutMs: number, readonly bodyTimeoutMs: number,
   ) {}
+
+  /** Ends it with an error, once: a request body not sent whole is dropped, and the handler hears why. */
+  abandon(err: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.body && !this.bodyWritten) this.body.destroy();
+    this.handler.onError?.(err);
+  }
 }
 
 /** What a connection tells its pool. */
@@ -69,10 +80,8 @@ export class H1Connection {
     const reason = err ?? new H1Error('UND_ERR_ABORTED', 'the request was aborted');
     if (!this.starting) return this.fail(ex, reason);
     // Aborted from onConnect, before anything was written: the connection stays clean and goes back to the pool.
-    ex.finished = true;
     this.exchange = undefined;
-    ex.body?.destroy();
-    ex.handler.onError?.(reason);
+    ex.abandon(reason);
   };
 
   constructor(readonly socket: Socket, private readonly owner: ConnectionOwner, maxHeaderBytes: number) {
@@ -98,6 +107,7 @@ export class H1Connection {
   start(ex: Exchange): boolean {
     this.exchange = ex;
     this.idleSweeps = 0;
+    ex.idleSweeps = 0; // the sweeps it waited in the queue are not the upstream's silence
     this.starting = true;
     ex.handler.onConnect?.(this.abort);
     this.starting = false;
@@ -289,11 +299,9 @@ export class H1Connection {
 
   /** Ends an exchange with an error: the connection is in an unknown state, so it goes too. */
   fail(ex: Exchange, err: Error): void {
-    ex.finished = true;
     if (this.exchange === ex) this.exchange = undefined;
     this.destroy();
-    if (ex.body && !ex.bodyWritten) ex.body.destroy();
-    ex.handler.onError?.(err);
+    ex.abandon(err);
   }
 
   destroy(): void {

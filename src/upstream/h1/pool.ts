@@ -32,10 +32,8 @@ export interface H1PoolOptions {
 /** The largest response header section accepted from an upstream (node's and undici's default, 16 KiB). */
 export const UPSTREAM_MAX_HEADER_BYTES = 16 * 1024;
 
-interface Waiting { readonly ex: Exchange; sweeps: number }
-
 /** The nearest sweep interval to a tenth of the shortest timeout, within [5 ms, 500 ms]. */
-export function sweepInterval(o: Pick<H1PoolOptions, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'keepAliveTimeoutMs' | 'queueTimeoutMs'>): number {
+function sweepInterval(o: Pick<H1PoolOptions, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'keepAliveTimeoutMs' | 'queueTimeoutMs'>): number {
   const limits = [o.headersTimeoutMs, o.bodyTimeoutMs, o.keepAliveTimeoutMs, o.queueTimeoutMs].filter((ms) => ms > 0);
   const shortest = limits.length > 0 ? Math.min(...limits) : 5_000;
   return Math.min(500, Math.max(5, Math.floor(shortest / 10)));
@@ -51,7 +49,8 @@ export function sweepInterval(o: Pick<H1PoolOptions, 'headersTimeoutMs' | 'bodyT
 export class H1Pool implements ConnectionOwner {
   private readonly idle: H1Connection[] = [];
   private readonly busy = new Set<H1Connection>();
-  private readonly queue: Waiting[] = [];
+  /** Requests waiting for a connection, oldest first; each counts its sweeps there in idleSweeps. */
+  private readonly queue: Exchange[] = [];
   private connecting = 0;
   private closing = false;
   private sweeper: NodeJS.Timeout | undefined;
@@ -103,9 +102,14 @@ export class H1Pool implements ConnectionOwner {
   }
 
   private enqueue(ex: Exchange): void {
-    this.queue.push({ ex, sweeps: 0 });
+    this.queue.push(ex);
     this.ensureSweeper();
-    if (this.busy.size + this.connecting < this.options.connections) this.open();
+    this.openIfNeeded();
+  }
+
+  /** One more connection when more requests wait than connections are being opened, within the pool's limit. */
+  private openIfNeeded(): void {
+    if (!this.closing && this.queue.length > this.connecting && this.busy.size + this.connecting < this.options.connections) this.open();
   }
 
   private open(): void {
@@ -129,21 +133,15 @@ export class H1Pool implements ConnectionOwner {
 
   /** A connect failed: the oldest request no other pending connect could serve fails with the connect error. */
   private connectFailed(err: Error): void {
-    if (this.queue.length > this.connecting) {
-      const waiting = this.queue.shift() as Waiting;
-      waiting.ex.finished = true;
-      waiting.ex.body?.destroy();
-      waiting.ex.handler.onError?.(err);
-    }
-    if (this.queue.length > this.connecting && this.busy.size + this.connecting < this.options.connections) this.open();
+    if (this.queue.length > this.connecting) this.queue.shift()?.abandon(err);
+    this.openIfNeeded();
     this.checkEmpty();
   }
 
   private nextWaiting(): Exchange | undefined {
     for (;;) {
-      const w = this.queue.shift();
-      if (w === undefined) return undefined;
-      if (!w.ex.finished) return w.ex;
+      const ex = this.queue.shift();
+      if (ex === undefined || !ex.finished) return ex;
     }
   }
 
@@ -163,8 +161,7 @@ export class H1Pool implements ConnectionOwner {
     this.busy.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
-    // A request waiting for a connection gets a new one in place of the one that went.
-    if (!this.closing && this.queue.length > this.connecting && this.busy.size + this.connecting < this.options.connections) this.open();
+    this.openIfNeeded(); // a request waiting for a connection gets a new one in place of the one that went
     this.checkEmpty();
   }
 
@@ -185,12 +182,10 @@ export class H1Pool implements ConnectionOwner {
     }
     const queueMs = this.options.queueTimeoutMs;
     if (queueMs > 0) {
-      for (const w of [...this.queue]) {
-        if (w.ex.finished || ++w.sweeps * ms < queueMs + ms) continue;
-        this.queue.splice(this.queue.indexOf(w), 1);
-        w.ex.finished = true;
-        w.ex.body?.destroy();
-        w.ex.handler.onError?.(new QueueTimeoutError(this.options.name, queueMs));
+      for (const ex of [...this.queue]) {
+        if (ex.finished || ++ex.idleSweeps * ms < queueMs + ms) continue;
+        this.queue.splice(this.queue.indexOf(ex), 1);
+        ex.abandon(new QueueTimeoutError(this.options.name, queueMs));
       }
     }
     this.checkEmpty();
@@ -219,11 +214,7 @@ export class H1Pool implements ConnectionOwner {
   destroy(): Promise<void> {
     this.closing = true;
     const err = poolClosed();
-    for (const w of this.queue.splice(0)) {
-      if (w.ex.finished) continue;
-      w.ex.finished = true;
-      w.ex.handler.onError?.(err);
-    }
+    for (const ex of this.queue.splice(0)) ex.abandon(err);
     for (const conn of [...this.busy]) {
       const ex = conn.exchange;
       if (ex && !ex.finished) conn.fail(ex, err);

@@ -301,11 +301,13 @@ describe('h1 pool', () => {
     const s = await raw(() => undefined);
     const p = pool(s.port, { connections: 1 });
     const running = send(p);
-    const waiting = send(p);
+    const body = new Readable({ read() { /* sends nothing until asked */ } });
+    const waiting = send(p, { method: 'POST', headers: ['host', 'h'], body });
     await new Promise((resolve) => setTimeout(resolve, 50));
     await p.destroy();
     expect((await running).error?.code).toBe('UND_ERR_DESTROYED');
     expect((await waiting).error?.code).toBe('UND_ERR_DESTROYED');
+    expect(body.destroyed).toBe(true); // a waiting request's body is dropped like a running one's
     expect((await send(p)).error?.code).toBe('UND_ERR_DESTROYED');
   });
 

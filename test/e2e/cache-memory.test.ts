@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { startCountingOrigin, viaProxy, fixed, type CountingOrigin } from '../helpers/cache-origin.js';
+import { expectHitTtl, startCountingOrigin, viaProxy, fixed, type CountingOrigin } from '../helpers/cache-origin.js';
 import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
 import type { ProxyEvent } from '../../src/core/events.js';
 import { purgePlan } from '../../src/cache/purge.js';
@@ -30,13 +30,14 @@ describe('cache through the forward proxy (memory store)', () => {
   it('a fresh hit never reaches the origin and carries Age and Cache-Status', async () => {
     const p = path('fresh');
     origin.route(p, fixed({ 'Cache-Control': 'max-age=60' }));
+    const storedAfter = Date.now();
     const a = await viaProxy(proxy.url, origin.url + p);
     expect(a.headers['cache-status']).toBe('portico; fwd=uri-miss; fwd-status=200; stored');
     await new Promise((r) => setTimeout(r, 20));
     const b = await viaProxy(proxy.url, origin.url + p);
     expect(b.body.toString()).toBe('body 1');
-    expect(b.headers.age).toBe('0');
-    expect(b.headers['cache-status']).toMatch(/^portico; hit; ttl=(59|60)$/);
+    expect(Number(b.headers.age)).toBeLessThanOrEqual(Math.floor((Date.now() - storedAfter) / 1000));
+    expectHitTtl(b.headers['cache-status'], 60, storedAfter);
     expect(origin.hits(p)).toBe(1);
     expect(await cacheNote(origin.url + p, 0)).toBe('miss');
     expect(await cacheNote(origin.url + p, 1)).toBe('hit');

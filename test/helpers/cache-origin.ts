@@ -73,3 +73,19 @@ export function fixed(headers: Record<string, string>, body = (n: number) => `bo
     res.end(b);
   };
 }
+
+/**
+ * Checks a hit's `Cache-Status: portico; hit; ttl=N` against the wall clock instead of a fixed window: the entry was
+ * stored no earlier than `storedAfter` (ms epoch) with `maxAge` seconds of freshness, so N may have dropped by the
+ * whole seconds elapsed since then, plus one for the origin's whole-second Date header. A busy CI machine can take
+ * over a second between two requests; a fixed `59|60` then fails on a correct cache.
+ */
+export function expectHitTtl(cacheStatus: string | string[] | undefined, maxAge: number, storedAfter: number): void {
+  const m = /^portico; hit; ttl=(\d+)$/.exec(String(cacheStatus));
+  if (!m) throw new Error(`expected a hit with a ttl, got Cache-Status ${String(cacheStatus)}`);
+  const ttl = Number(m[1]);
+  const elapsed = Math.ceil((Date.now() - storedAfter) / 1000);
+  if (ttl > maxAge || ttl < maxAge - elapsed - 1) {
+    throw new Error(`ttl=${ttl} outside [${maxAge - elapsed - 1}, ${maxAge}] (${elapsed} s since the entry was stored)`);
+  }
+}

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { ProxyError, toProxyError } from '../core/errors.js';
-import type { EventBus } from '../core/events.js';
+import type { EventBus, ProxyEvent } from '../core/events.js';
 import type { Notes } from '../core/flow.js';
 import { clientAddress } from './client-address.js';
 import type { AccessCheck, TargetCheck, TunnelDialer } from './ports.js';
@@ -122,15 +122,11 @@ export function emitTunnelEnd(
   started: number, intercepted: boolean, error?: string, policy?: Notes['policy'],
 ): void {
   if (deps.bus.idle) return;
-  deps.bus.emit({
-    type: 'tunnel.end', id: info.id, client: `${info.client.ip}:${info.client.port}`,
-    target: formatAuthority(info.target.host, info.target.port), bytesIn, bytesOut, intercepted,
-    durationMs: Math.round(deps.clock.monotonic() - started),
-    ...(error !== undefined ? { error } : {}),
-    ...(policy !== undefined ? { policy } : {}),
-  });
+  const carried = { bytesIn, bytesOut, intercepted, durationMs: Math.round(deps.clock.monotonic() - started) };
+  deps.bus.emit(tunnelEnd(info.id, info.client, formatAuthority(info.target.host, info.target.port), carried, error, policy));
 }
 
+/** A refused CONNECT still ends in one tunnel.end (the access log and metrics count it), of a tunnel that carried nothing. */
 function refuse(
   socket: Socket, error: ProxyError, id: string, deps: ConnectDeps, client: { ip: string; port: number },
   target: string, extraHeaders: string[] = [], policy?: Notes['policy'],
@@ -138,8 +134,24 @@ function refuse(
   rawErrorReply(socket, error, id, extraHeaders);
   deps.log.debug({ id, client: client.ip, target, code: error.code }, 'CONNECT refused');
   if (deps.bus.idle) return;
-  deps.bus.emit({
-    type: 'tunnel.end', id, client: `${client.ip}:${client.port}`, target, bytesIn: 0, bytesOut: 0,
-    intercepted: false, durationMs: 0, error: `${error.code}: ${error.message}`, ...(policy !== undefined ? { policy } : {}),
-  });
+  deps.bus.emit(tunnelEnd(id, client, target, NOTHING_CARRIED, `${error.code}: ${error.message}`, policy));
+}
+
+type TunnelEnd = Extract<ProxyEvent, { type: 'tunnel.end' }>;
+type Carried = Pick<TunnelEnd, 'bytesIn' | 'bytesOut' | 'intercepted' | 'durationMs'>;
+
+const NOTHING_CARRIED: Carried = { bytesIn: 0, bytesOut: 0, intercepted: false, durationMs: 0 };
+
+/**
+ * The one place that knows a tunnel.end's shape: the client as ip:port, the target as given (a refusal's may be the
+ * raw CONNECT target), and error and policy left out, not undefined, when there are none.
+ */
+function tunnelEnd(
+  id: string, client: { ip: string; port: number }, target: string, carried: Carried, error: string | undefined, policy: Notes['policy'],
+): TunnelEnd {
+  return {
+    type: 'tunnel.end', id, client: `${client.ip}:${client.port}`, target, ...carried,
+    ...(error !== undefined ? { error } : {}),
+    ...(policy !== undefined ? { policy } : {}),
+  };
 }

@@ -17,6 +17,16 @@ const READ_SIZE = 64 * 1024;
 /** Read buffers of closed connections kept for new ones (at most this many: 4 MiB). */
 const MAX_SPARE = 64;
 const spare: Buffer[] = [];
+
+/** A 64 KiB read buffer: a spare one of a closed connection, else a new one. Shared with the raw-handle splice. */
+export function takeReadBuffer(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
+}
+
+/** Gives a read buffer back for later connections; only one that no read or write will touch again. */
+export function giveReadBuffer(buf: Buffer): void {
+  if (spare.length < MAX_SPARE) spare.push(buf);
+}
 /** Bytes a pre-connected socket reads before a client takes it (a greeting); more wait in the kernel. */
 const MAX_HELD = 64 * 1024;
 
@@ -34,7 +44,7 @@ const MAX_HELD = 64 * 1024;
  */
 export class ReusedReads {
   /** Taken from the spare list (a new connection allocates no 64 KiB of its own) and given back by `release`. */
-  private buf = spare.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
+  private buf = takeReadBuffer();
   private lent = false;
   private dst: Socket | undefined;
   /** Read before `attach` (a warm socket's greeting): copies, forwarded first. */
@@ -43,7 +53,7 @@ export class ReusedReads {
   /** For `net.connect({ onread })`: `buffer` runs once at start and after each read, `callback` for each read. */
   readonly onread = {
     buffer: (): Buffer => {
-      if (this.lent) { this.buf = Buffer.allocUnsafeSlow(READ_SIZE); this.lent = false; }
+      if (this.lent) { this.buf = takeReadBuffer(); this.lent = false; }
       return this.buf;
     },
     callback: (n: number, buf: Buffer): boolean => {
@@ -58,7 +68,7 @@ export class ReusedReads {
 
   /** The socket is closed (no read can come): its buffer serves a later connection unless a write still holds it. */
   release(): void {
-    if (!this.lent && spare.length < MAX_SPARE) spare.push(this.buf);
+    if (!this.lent) giveReadBuffer(this.buf);
     this.lent = true;
   }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../core/errors.js';
 import type { Flow } from '../core/flow.js';
 import { removeHeader } from '../core/headers.js';
+import { once } from '../core/once.js';
 import { createFlow, exchange, rejectExchange, type ExchangeDeps } from './exchange.js';
 import { CA_PAGE_HOST, type LocalResponse, type LocalRoutes } from './local-routes.js';
 import { hostMatchesTunnel, plainTarget, tunnelTarget, urlHost } from './target.js';
@@ -19,16 +20,12 @@ export interface HttpHandlerDeps extends ExchangeDeps {
 
 /** The 'request' handler shared by the proxy's port and the internal server behind intercepted tunnels. */
 export function createRequestHandler(deps: HttpHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const endTrack = (): void => deps.track.end(); // made once here, so a request's guard below is its only closure
   return (req, res) => {
     deps.track.begin();
     // A callback, not a promise chain: a memory-cache hit is answered and done within this call, with no promise and
-    // no microtask hop per async layer. `ended` keeps track.end() to once, whatever fails.
-    let ended = false;
-    const end = (): void => {
-      if (ended) return;
-      ended = true;
-      deps.track.end();
-    };
+    // no microtask hop per async layer. once() keeps track.end() to one call, whatever fails.
+    const end = once(endTrack);
     try {
       handle(req, res, deps, end);
     } catch (err) {

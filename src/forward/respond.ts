@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Flow } from '../core/flow.js';
 import { toNodeRaw } from '../core/headers.js';
+import { once } from '../core/once.js';
 
 /** Told once how writing a response ended: undefined when the body is done, an Error when it was cut short. */
 export type WriteDone = (err?: Error) => void;
@@ -58,16 +59,13 @@ export function sendResponse(res: ServerResponse, flow: Flow, done: WriteDone, w
  * every finish built a DOMException per response (~15% of the proxy's CPU in a profile of 1 KiB responses).
  */
 function pipeBody(stream: Readable, res: ServerResponse, flow: Flow, done: WriteDone): void {
-  let settled = false;
-  const settle = (err?: Error): void => {
-    if (settled) return;
-    settled = true;
+  const settle = once((err?: Error): void => {
     if (err) {
       stream.destroy();
       res.destroy();
     }
     done(err);
-  };
+  });
   stream.on('data', (chunk: Uint8Array) => {
     flow.bytesOut += chunk.byteLength;
     flow.capture?.onResponse(chunk);
@@ -89,14 +87,9 @@ function noBody(flow: Flow): boolean {
 }
 
 function endWith(res: ServerResponse, chunk: Uint8Array | undefined, done: WriteDone, watch: CloseWatch | undefined): void {
-  let settled = false;
-  const settle = (err?: Error): void => {
-    if (settled) return;
-    settled = true;
-    done(err);
-  };
+  const settle = once(done);
   const onClose = (): void => settle(res.writableFinished ? undefined : new Error('client closed the connection'));
-  // on, not once: a response closes once, and once() wraps each listener in another closure.
+  // res.on, not res.once: a response closes once, and EventEmitter.once wraps each listener in another closure.
   res.on('error', settle);
   if (watch) watch.onClose(onClose);
   else res.on('close', onClose);

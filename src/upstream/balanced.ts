@@ -53,80 +53,50 @@ export class BalancedUpstream implements Upstream {
 
   /**
    * The attempts of one request (the pool's active request is released on a failure here, on success by settled()).
-   * The first one allocates as little as it can (it is nearly every request): the set of tried backends and the
-   * refusal list are only built for a retry, a final status skips the retry question, and the exchange is awaited
-   * here rather than through one more async function.
+   * The first one allocates as little as it can (it is nearly every request): the retry state (tried backends,
+   * refusals, notes) is only built for a retry question, a final status skips that question, and the exchange is
+   * awaited here rather than through one more async function.
    */
   private async attempts(flow: Flow, pool: BackendPool): Promise<UpstreamResponse> {
     const { clock, random } = this.deps;
-    let tried: Set<string> | undefined;
-    let pickNote = '';
-    let refused: string[] | undefined;
+    let retry: RetryState | undefined;
     try {
       const hashKey = hashKeyOf(flow, pool.config.balance.hashOn);
       const token = pool.config.stickyCookie === undefined ? undefined : cookieValue(flow.request.headers, pool.config.stickyCookie);
       const hasBody = flow.requestBody !== null;
       const replay = replayableBody(flow, pool.retry.replayBodyBytes);
       for (let attempt = 1; ; attempt++) {
-        const now = clock.monotonic();
-        pool.refresh(now);
-        if (pool.allDown()) throw pool.noneHealthy(now);
-        this.reason = '';
-        const ctx: PickContext = hashKey === undefined
-          ? { random, exclude: tried, explain: this.explain }
-          : { random, exclude: tried, explain: this.explain, hashKey };
-        const picked = pool.pick(ctx, token);
+        const started = clock.monotonic();
+        const picked = this.pick(pool, started, hashKey, token, retry);
         const b = picked.backend;
-        if (b === undefined) throw pool.noneHealthy(now);
-        pickNote = attempt === 1 ? this.reason : `${pickNote}; retry ${attempt}: ${this.reason}`;
-        const notes = flow.notes;
-        notes.backend = b.id;
-        notes.upstream = b.id;
-        notes.attempts = attempt;
-        notes.pick = pickNote;
+        if (b === undefined) throw pool.noneHealthy(started);
+        noteAttempt(flow, b, attempt, this.reason, retry);
         // A retry holds a budget slot while it is in flight; the exchange's failure is caught, so the slot is always returned.
         if (attempt > 1) pool.budget.retryStarted();
         if (replay !== undefined) flow.requestBody = replay.attempt();
         // One exchange with b; on success b.active stays counted until settled() or discard() lets it go.
-        const options = this.exchangeOptions(flow, b);
         let outcome: Outcome;
         b.active++;
         try {
-          outcome = { ok: true, res: await exchange(flow, options) };
+          outcome = { ok: true, res: await exchange(flow, this.exchangeOptions(flow, b)) };
         } catch (err) {
           b.active--;
           outcome = { ok: false, err: mapUpstreamError(err) };
         }
-        const done = clock.monotonic();
-        if (outcome.ok) b.latency.observe(done - now, done);
         if (attempt > 1) pool.budget.retryEnded();
+        observe(pool, b, outcome, started, clock.monotonic());
+        // A final status is never retried, whatever the rest of the question (shouldRetry says "status N is final").
         if (outcome.ok && !pool.retry.retryStatuses.includes(outcome.res.head.status)) {
-          // A final status: never retried, whatever the rest of the question (shouldRetry says "status N is final").
-          const status = outcome.res.head.status;
-          pool.passive(b, status >= 500, done, status >= 500 ? `HTTP ${status}` : '');
           return settled(withSticky(outcome.res, pool, picked.setToken), b, pool);
         }
-        const kind: AttemptOutcome = outcome.ok ? { kind: 'status', status: outcome.res.head.status } : { kind: 'error', code: outcome.err.code };
-        if (outcome.ok || BACKEND_FAULT.has(outcome.err.code)) {
-          pool.passive(b, outcome.ok ? outcome.res.head.status >= 500 : true, done, outcome.ok ? `HTTP ${outcome.res.head.status}` : outcome.err.code);
-        }
         if (!outcome.ok && outcome.err.code === 'CLIENT_ABORTED') throw outcome.err;
-        const seen = (tried ??= new Set()).add(b.id);
-        const decision = shouldRetry({
-          method: flow.request.method, hasBody, bodyReplayable: replay?.replayable() ?? false, attempts: attempt, outcome: kind, responseStarted: false,
-          budgetOk: pool.budget.allows(), alternative: pool.backends.some((x) => x.available && !seen.has(x.id)),
-        }, pool.retry);
+        retry ??= new RetryState();
+        const decision = retry.ask(flow, pool, b, outcome, attempt, hasBody, replay);
         if (!decision.retry) {
           if (outcome.ok) return settled(withSticky(outcome.res, pool, picked.setToken), b, pool);
-          if (unreachable(outcome.err)) (refused ??= []).push(`${b.id} ${outcome.err.code}`);
-          // Every backend of the pool was tried and none could be reached: that is "all down", even without checks.
-          if (refused !== undefined && refused.length === seen.size && seen.size === pool.backends.length) {
-            throw new ProxyError('NO_HEALTHY_BACKEND', `no backend of pool ${pool.name} could be reached: ${refused.join(', ')}`, { cause: outcome.err });
-          }
-          throw outcome.err;
+          throw retry.failure(pool, outcome.err);
         }
-        pickNote = `${pickNote}; ${b.id} ${decision.why}`;
-        if (!outcome.ok && unreachable(outcome.err)) (refused ??= []).push(`${b.id} ${outcome.err.code}`);
+        retry.note = `${flow.notes.pick ?? ''}; ${b.id} ${decision.why}`;
         if (outcome.ok) discard(outcome.res, b);
         await sleep(backoffMs(attempt + 1, pool.retry, random), undefined, { signal: flow.signal }).catch(() => undefined);
         if (flow.signal.aborted) throw new ProxyError('CLIENT_ABORTED', 'the client went away');
@@ -135,6 +105,22 @@ export class BalancedUpstream implements Upstream {
       pool.budget.requestEnded();
       throw err;
     }
+  }
+
+  /**
+   * One attempt's pick among the backends not tried yet, after bringing the pool's view up to date; this.reason says
+   * why. Throws the 503 when every backend is down; `backend` is undefined when none is left to pick.
+   */
+  private pick(
+    pool: BackendPool, now: number, hashKey: string | undefined, token: string | undefined, retry: RetryState | undefined,
+  ): ReturnType<BackendPool['pick']> {
+    pool.refresh(now);
+    if (pool.allDown()) throw pool.noneHealthy(now);
+    this.reason = '';
+    const { random } = this.deps;
+    const exclude = retry?.tried;
+    const ctx: PickContext = hashKey === undefined ? { random, exclude, explain: this.explain } : { random, exclude, explain: this.explain, hashKey };
+    return pool.pick(ctx, token);
   }
 
   /**
@@ -152,6 +138,62 @@ export class BalancedUpstream implements Upstream {
 }
 
 type Outcome = { ok: true; res: UpstreamResponse } | { ok: false; err: ProxyError };
+
+/** Where the flow went, for its log line and the TUI: the backend, the attempt count and why each backend was picked. */
+function noteAttempt(flow: Flow, b: Backend, attempt: number, reason: string, retry: RetryState | undefined): void {
+  const notes = flow.notes;
+  notes.backend = b.id;
+  notes.upstream = b.id;
+  notes.attempts = attempt;
+  notes.pick = retry === undefined ? reason : `${retry.note}; retry ${attempt}: ${reason}`;
+}
+
+/**
+ * What one attempt says about its backend: an answer gives a latency sample and a passive result (a 5xx failed);
+ * of the failures, only those that are the backend's fault count against it (a client abort says nothing).
+ */
+function observe(pool: BackendPool, b: Backend, outcome: Outcome, started: number, done: number): void {
+  if (outcome.ok) {
+    b.latency.observe(done - started, done);
+    const status = outcome.res.head.status;
+    pool.passive(b, status >= 500, done, status >= 500 ? `HTTP ${status}` : '');
+  } else if (BACKEND_FAULT.has(outcome.err.code)) {
+    pool.passive(b, true, done, outcome.err.code);
+  }
+}
+
+/**
+ * What a request's retries remember, built at its first retry question (never for a first answer): the backends
+ * tried, those that could not be reached at all, and the pick notes so far.
+ */
+class RetryState {
+  readonly tried = new Set<string>();
+  private readonly refused: string[] = [];
+  /** The flow's pick note as it stood when the request left the last backend, and why it left. */
+  note = '';
+
+  /** Whether to try another backend after b's outcome: the pure shouldRetry, asked with this request's facts. */
+  ask(
+    flow: Flow, pool: BackendPool, b: Backend, outcome: Outcome, attempt: number, hasBody: boolean, replay: ReplayableBody | undefined,
+  ): { retry: boolean; why: string } {
+    const tried = this.tried.add(b.id);
+    if (!outcome.ok && unreachable(outcome.err)) this.refused.push(`${b.id} ${outcome.err.code}`);
+    const kind: AttemptOutcome = outcome.ok ? { kind: 'status', status: outcome.res.head.status } : { kind: 'error', code: outcome.err.code };
+    return shouldRetry({
+      method: flow.request.method, hasBody, bodyReplayable: replay?.replayable() ?? false, attempts: attempt, outcome: kind,
+      responseStarted: false, budgetOk: pool.budget.allows(), alternative: pool.backends.some((x) => x.available && !tried.has(x.id)),
+    }, pool.retry);
+  }
+
+  /** The error a request ends with: every backend of the pool tried and none reachable is "all down", even without checks. */
+  failure(pool: BackendPool, err: ProxyError): ProxyError {
+    const { refused, tried } = this;
+    if (refused.length > 0 && refused.length === tried.size && tried.size === pool.backends.length) {
+      return new ProxyError('NO_HEALTHY_BACKEND', `no backend of pool ${pool.name} could be reached: ${refused.join(', ')}`, { cause: err });
+    }
+    return err;
+  }
+}
 
 /** A body small enough to keep (by Content-Length, or chunked and found so while read) can be replayed; else none. */
 function replayableBody(flow: Flow, limitBytes: number): ReplayableBody | undefined {

@@ -104,7 +104,9 @@ async function blindTunnel(socket: Socket, head: Buffer, info: TunnelInfo, deps:
   } catch (err) {
     socket.off('close', onEarlyClose);
     const error = toProxyError(err);
-    return refuse(socket, error, info.id, deps, info.client, formatAuthority(info.target.host, info.target.port), [], note);
+    // The dial's own time: a connect timeout's refusal took the whole timeout, not 0 ms.
+    const tried = { ...NOTHING_CARRIED, durationMs: Math.round(deps.clock.monotonic() - started) };
+    return refuse(socket, error, info.id, deps, info.client, formatAuthority(info.target.host, info.target.port), [], note, tried);
   }
   socket.off('close', onEarlyClose);
   if (socket.destroyed) {
@@ -126,15 +128,18 @@ export function emitTunnelEnd(
   deps.bus.emit(tunnelEnd(info.id, info.client, formatAuthority(info.target.host, info.target.port), carried, error, policy));
 }
 
-/** A refused CONNECT still ends in one tunnel.end (the access log and metrics count it), of a tunnel that carried nothing. */
+/**
+ * A refused CONNECT still ends in one tunnel.end (the access log and metrics count it), of a tunnel that carried
+ * nothing; `carried` gives a failed dial's duration.
+ */
 function refuse(
   socket: Socket, error: ProxyError, id: string, deps: ConnectDeps, client: { ip: string; port: number },
-  target: string, extraHeaders: string[] = [], policy?: Notes['policy'],
+  target: string, extraHeaders: string[] = [], policy?: Notes['policy'], carried: Carried = NOTHING_CARRIED,
 ): void {
   rawErrorReply(socket, error, id, extraHeaders);
   deps.log.debug({ id, client: client.ip, target, code: error.code }, 'CONNECT refused');
   if (deps.bus.idle) return;
-  deps.bus.emit(tunnelEnd(id, client, target, NOTHING_CARRIED, `${error.code}: ${error.message}`, policy));
+  deps.bus.emit(tunnelEnd(id, client, target, carried, `${error.code}: ${error.message}`, policy));
 }
 
 type TunnelEnd = Extract<ProxyEvent, { type: 'tunnel.end' }>;

@@ -69,6 +69,27 @@ describe('CONNECT without interception', () => {
       await p2.close(100);
     }
   });
+
+  it('a refused dial\'s tunnel.end carries the time the dial took, not 0 ms', async () => {
+    // A parent proxy that takes 300 ms to refuse every CONNECT: the child's dial through it fails after that long.
+    const { createServer } = await import('node:net');
+    const parent = createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => setTimeout(() => s.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n'), 300));
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => parent.once('listening', r));
+    const child = await startTestProxy({ connectPorts: [443], upstream: { proxy: `http://127.0.0.1:${(parent.address() as { port: number }).port}` } });
+    try {
+      const t = await openTunnel(child.port, 'slow-refusal.example:443');
+      expect(t.status).toBeGreaterThanOrEqual(500);
+      const end = await waitFor(() => child.events.find((e): e is TunnelEnd => e.type === 'tunnel.end'));
+      expect(end.error).toBeDefined();
+      expect(end.durationMs).toBeGreaterThanOrEqual(290);
+    } finally {
+      await child.close(100);
+      await new Promise((r) => parent.close(r));
+    }
+  });
 });
 
 async function freePort(): Promise<number> {

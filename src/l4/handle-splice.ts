@@ -1,4 +1,5 @@
-import { giveReadBuffer, takeReadBuffer, type CloseReason, type Splice } from './pipe.js';
+import type { CloseReason, Splice } from './pipe.js';
+import { giveReadBuffer, takeReadBuffer } from './read-buffers.js';
 import * as uv from './uv.js';
 
 /** Bytes a client sends while its backend connects are copied and held, at most this many; then its reads wait. */

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { dropReadBuffer, giveReadBuffer, takeReadBuffer } from './read-buffers.js';
 
 /** Why a spliced connection ended, for the flow record. */
 export type CloseReason = 'client closed' | 'backend closed' | 'client error' | 'backend error' | 'idle timeout' | 'shutdown';
@@ -12,21 +13,6 @@ export interface PipeOptions {
 /** A live client↔backend splice: `stop` ends it (drain deadline), `onClose` runs once when both sockets are gone. */
 export interface Splice { stop(reason: CloseReason): void }
 
-/** libuv's own read size: one read never returns more. */
-const READ_SIZE = 64 * 1024;
-/** Read buffers of closed connections kept for new ones (at most this many: 4 MiB). */
-const MAX_SPARE = 64;
-const spare: Buffer[] = [];
-
-/** A 64 KiB read buffer: a spare one of a closed connection, else a new one. Shared with the raw-handle splice. */
-export function takeReadBuffer(): Buffer {
-  return spare.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
-}
-
-/** Gives a read buffer back for later connections; only one that no read or write will touch again. */
-export function giveReadBuffer(buf: Buffer): void {
-  if (spare.length < MAX_SPARE) spare.push(buf);
-}
 /** Bytes a pre-connected socket reads before a client takes it (a greeting); more wait in the kernel. */
 const MAX_HELD = 64 * 1024;
 
@@ -53,7 +39,7 @@ export class ReusedReads {
   /** For `net.connect({ onread })`: `buffer` runs once at start and after each read, `callback` for each read. */
   readonly onread = {
     buffer: (): Buffer => {
-      if (this.lent) { this.buf = takeReadBuffer(); this.lent = false; }
+      if (this.lent) { dropReadBuffer(); this.buf = takeReadBuffer(); this.lent = false; }
       return this.buf;
     },
     callback: (n: number, buf: Buffer): boolean => {
@@ -68,7 +54,8 @@ export class ReusedReads {
 
   /** The socket is closed (no read can come): its buffer serves a later connection unless a write still holds it. */
   release(): void {
-    if (!this.lent) giveReadBuffer(this.buf);
+    if (this.lent) dropReadBuffer(); // a write may still point into it: the collector frees it
+    else giveReadBuffer(this.buf);
     this.lent = true;
   }
 

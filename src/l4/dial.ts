@@ -5,10 +5,9 @@ import type { L4Backend } from './backend.js';
 import { ReusedReads } from './pipe.js';
 import type { L4Pool } from './pool.js';
 
-export interface Dialed {
-  readonly socket: Socket;
-  /** The socket reads into a reused buffer through this; it is paused until the splice attaches it. */
-  readonly reads: ReusedReads;
+/** A connected backend: `conn` is what carries it (a net.Socket with its reads, or a raw handle). */
+export interface Dialed<C> {
+  readonly conn: C;
   readonly backend: L4Backend;
   readonly sticky: boolean;
   readonly attempts: number;
@@ -18,6 +17,18 @@ export interface Dialed {
 }
 
 export interface DialFailure { readonly error: ProxyError; readonly attempts: number; readonly failures: readonly string[] }
+
+/** A connect error: `code` is the errno name (ECONNREFUSED, ETIMEDOUT, ENOTFOUND). */
+export type DialError = Error & { code?: string };
+
+/** How a pool's connections are opened: `dial` calls `done` once; `warm` hands out a pre-connected one, if any. */
+export interface Dialer<C> {
+  dial(b: L4Backend, pool: L4Pool, signal: { aborted: boolean }, done: (err: DialError | undefined, conn?: C) => void): void;
+  warm?(pool: L4Pool, b: L4Backend): C | undefined;
+}
+
+/** A net.Socket backend connection: the socket and its reused read buffers (paused until the splice attaches). */
+export interface SocketConn { readonly socket: Socket; readonly reads: ReusedReads }
 
 /**
  * Opens one TCP connection to a backend with the pool's socket options and connect timeout. It reads into a reused
@@ -49,17 +60,25 @@ export function dialBackend(b: L4Backend, pool: L4Pool, signal: { aborted: boole
   });
 }
 
-function codeOf(err: NodeJS.ErrnoException): ProxyErrorCode {
-  return err.code === 'ETIMEDOUT' ? 'CONNECT_TIMEOUT' : err.code === 'ECONNRESET' ? 'CONNECT_RESET'
-    : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'DNS_FAILED' : 'CONNECT_REFUSED';
+/** The net.Socket dialer: `dialBackend`, and the pool's warm sockets. */
+export const socketDialer: Dialer<SocketConn> = {
+  dial: (b, pool, signal, done) => dialBackend(b, pool, signal,
+    (err, socket, reads) => done(err, socket === undefined || reads === undefined ? undefined : { socket, reads })),
+  warm: (pool, b) => pool.warm?.take(b),
+};
+
+function codeOf(code: string | undefined): ProxyErrorCode {
+  return code === 'ETIMEDOUT' ? 'CONNECT_TIMEOUT' : code === 'ECONNRESET' ? 'CONNECT_RESET'
+    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DNS_FAILED' : 'CONNECT_REFUSED';
 }
 
 /**
- * Connects a new client to a backend of the pool: a failed connect is counted against that backend (passive
- * health) and retried on another one, up to `maxAttempts`, before the client sees anything.
+ * Connects a new client to a backend of the pool through `dialer`: a failed connect is counted against that backend
+ * (passive health) and retried on another one, up to `maxAttempts`, before the client sees anything. `signal` is
+ * set when the client went away: no further attempt is made.
  */
-export function dialWithRetry(pool: L4Pool, key: string, clock: Clock, signal: { aborted: boolean },
-  done: (result: Dialed | DialFailure) => void): void {
+export function dialWithRetry<C>(pool: L4Pool, key: string, clock: Clock, signal: { aborted: boolean }, dialer: Dialer<C>,
+  done: (result: Dialed<C> | DialFailure) => void): void {
   let tried: Set<string> | undefined;
   const failures: string[] = [];
   let last: ProxyError | undefined;
@@ -78,23 +97,23 @@ export function dialWithRetry(pool: L4Pool, key: string, clock: Clock, signal: {
     const pick = pool.pick(key, tried, clock.monotonic());
     if (pick === undefined) return give();
     const b = pick.backend;
-    const w = pool.warm?.take(b); // a pre-connected socket: no connect to wait for
+    const w = dialer.warm?.(pool, b); // a pre-connected socket: no connect to wait for
     if (w !== undefined) {
-      done({ socket: w.socket, reads: w.reads, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: 0, failures });
+      done({ conn: w, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: 0, failures });
       return;
     }
     const t0 = clock.monotonic();
-    dialBackend(b, pool, signal, (err, socket, reads) => {
-      if (err === undefined && socket !== undefined && reads !== undefined) {
-        done({ socket, reads, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: clock.monotonic() - t0, failures });
+    dialer.dial(b, pool, signal, (err, conn) => {
+      if (err === undefined && conn !== undefined) {
+        done({ conn, backend: b, sticky: pick.sticky, attempts: attempt, connectMs: clock.monotonic() - t0, failures });
         return;
       }
-      const e = (err ?? new Error('no socket')) as NodeJS.ErrnoException;
+      const e: DialError = err ?? new Error('no connection');
       if (signal.aborted) return give();
       const detail = `${b.id} ${e.code ?? e.message}`;
       failures.push(detail);
       pool.failed(b, clock.monotonic(), e.code ?? e.message);
-      last = new ProxyError(codeOf(e), `${detail}: ${e.message}`);
+      last = new ProxyError(codeOf(e.code), `${detail}: ${e.message}`);
       (tried ??= new Set()).add(b.id);
       next();
     });

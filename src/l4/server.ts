@@ -25,7 +25,14 @@ export interface L4Balancer {
   close(graceMs?: number): Promise<void>;
 }
 
-export interface L4Deps { readonly log: Logger; readonly clock?: Clock; readonly random?: Random; readonly bus?: EventBus }
+export interface L4Deps {
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly bus?: EventBus;
+  /** TCP listeners' raw-handle fast path (see ListenerDeps.fastPath); false forces net.Socket everywhere. */
+  readonly fastPath?: boolean;
+}
 
 type Listener = TcpListener | UdpListener;
 
@@ -59,7 +66,7 @@ export async function startL4(config: L4Config, deps: L4Deps): Promise<L4Balance
   const random = deps.random ?? systemRandom;
   const bus = deps.bus ?? createEventBus((err) => deps.log.error({ err }, 'event subscriber failed'));
   const poolDeps = { clock, random, bus };
-  const ldeps: ListenerDeps = { clock, bus, nextId: createIdGenerator(), log: deps.log };
+  const ldeps: ListenerDeps = { clock, bus, nextId: createIdGenerator(), log: deps.log, ...(deps.fastPath === undefined ? {} : { fastPath: deps.fastPath }) };
   let current = config;
   let pools = buildPools(config, poolDeps);
   const listeners = new Map<string, Listener>();

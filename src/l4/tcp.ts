@@ -7,7 +7,7 @@ import type { EventBus } from '../core/events.js';
 import { Drain } from '../forward/drain.js';
 import { unmapIPv4 } from './address.js';
 import type { L4ListenerConfig } from './config.js';
-import { dialWithRetry, type Dialed } from './dial.js';
+import { dialWithRetry, socketDialer, type Dialed, type SocketConn } from './dial.js';
 import { splice, type Splice } from './pipe.js';
 import type { L4Pool } from './pool.js';
 import { readPreface } from './preface.js';
@@ -15,6 +15,8 @@ import { encodeV1, encodeV2, parseProxyHeader, type Endpoint } from './proxy-pro
 import { l4Record, type L4FlowInfo } from './record.js';
 import type { SniRouter } from './routes.js';
 import { peekSni } from './sni-peek.js';
+import { FastAccept, fastPool } from './tcp-fast.js';
+import * as uv from './uv.js';
 
 /** What a listener routes by; swapped as a whole on reload (connections keep the one they started with). */
 export interface ListenerRoutes {
@@ -32,7 +34,34 @@ export interface ListenerDeps {
   readonly bus: EventBus;
   readonly nextId: () => string;
   readonly log: Logger;
+  /**
+   * Take eligible connections on raw libuv handles (tcp-fast.ts); default: when uv.ts finds its bindings and the
+   * environment does not say PORTICO_L4_FAST_PATH=0. False keeps every connection on net.Socket.
+   */
+  readonly fastPath?: boolean;
 }
+
+/** How a connection ended: what its flow.end record holds besides the listener's own fields. */
+export interface ConnEnd {
+  readonly peer: Endpoint | undefined;
+  readonly pool: string | undefined;
+  readonly sni: string | undefined;
+  /** Monotonic and wall-clock start, ms. */
+  readonly start: number;
+  readonly startedAt: number;
+  readonly error: ProxyError | undefined;
+  readonly close: string;
+  readonly attempts: number;
+  readonly pick: string | undefined;
+  readonly backend: string | undefined;
+  readonly connectMs: number | undefined;
+  /** From the client, and to it. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** The fast path is on unless the deps or the environment turn it off, and only where uv.ts found its bindings. */
+const fastPathWanted = (deps: ListenerDeps): boolean => uv.available && (deps.fastPath ?? process.env.PORTICO_L4_FAST_PATH !== '0');
 
 const EMPTY = Buffer.alloc(0);
 /** A record subscribed to after the connection began and closed before its peer was read. */
@@ -64,6 +93,8 @@ export class TcpListener {
   private readonly drain = new Drain();
   private readonly clients = new Map<Socket, Splice | undefined>();
   private address = '';
+  /** Connections taken on raw handles (undefined: every connection is a net.Socket). */
+  private fast: FastAccept | undefined;
   refused = 0;
 
   constructor(private routes: ListenerRoutes, private readonly deps: ListenerDeps) {
@@ -74,6 +105,10 @@ export class TcpListener {
     const { host, port } = this.routes.config.listen;
     this.server.listen({ host, port, backlog: 1024 });
     await once(this.server, 'listening');
+    if (fastPathWanted(this.deps)) {
+      const fast = new FastAccept(this.deps, (end) => this.ended(end));
+      if (uv.takeConnections(this.server, (h) => this.acceptHandle(fast, h))) this.fast = fast;
+    }
     const a = this.server.address() as net.AddressInfo;
     this.address = `${host.includes(':') ? `[${host}]` : host}:${a.port}`;
     return { host, port: a.port };
@@ -92,7 +127,25 @@ export class TcpListener {
       if (s !== undefined) s.stop('shutdown');
       else socket.destroy();
     }
+    this.fast?.stopAll('shutdown');
+    this.fast?.close();
     await closed;
+  }
+
+  /** A new connection on its raw handle: taken by the fast path when the listener's routing allows (see fastPool). */
+  private acceptHandle(fast: FastAccept, h: uv.TcpHandle): boolean {
+    const r = this.routes;
+    const pool = fastPool(r);
+    if (pool === undefined) return false; // net's own accept: a net.Socket for `accept`
+    const limit = r.config.maxConnections;
+    if (limit > 0 && this.drain.inFlight >= limit) {
+      this.refused++;
+      uv.close(h);
+      return true;
+    }
+    this.drain.begin();
+    fast.accept(h, r, pool);
+    return true;
   }
 
   private accept(client: Socket): void {
@@ -123,7 +176,7 @@ export class TcpListener {
     const dial = (pool: L4Pool | undefined): void => {
       if (pool === undefined) return fail(new ProxyError('NO_HEALTHY_BACKEND', `no pool for ${conn.sni === undefined ? 'this connection' : `server name ${conn.sni}`}`), 'no pool');
       const key = pool.keyed ? peerOf(client, conn).ip : ''; // only hash pickers and stick tables read the client IP
-      dialWithRetry(pool, key, this.deps.clock, conn.aborted, (d) => {
+      dialWithRetry(pool, key, this.deps.clock, conn.aborted, socketDialer, (d) => {
         if ('error' in d) return fail(d.error, d.error.code === 'CLIENT_ABORTED' ? 'client closed' : 'connect failed', d.attempts, d.failures.join(', ') || undefined);
         this.connected(client, conn, pool, key, d, r, start, startedAt);
       });
@@ -164,8 +217,8 @@ export class TcpListener {
     return conn.pool === undefined ? undefined : r.pools.get(conn.pool);
   }
 
-  private connected(client: Socket, conn: Conn, pool: L4Pool, key: string, d: Dialed, r: ListenerRoutes, start: number, startedAt: number): void {
-    const backend = d.socket;
+  private connected(client: Socket, conn: Conn, pool: L4Pool, key: string, d: Dialed<SocketConn>, r: ListenerRoutes, start: number, startedAt: number): void {
+    const backend = d.conn.socket;
     if (conn.aborted.aborted || client.destroyed) {
       backend.destroy();
       this.finish(client, conn, start, startedAt, { error: new ProxyError('CLIENT_ABORTED', 'client closed while connecting'), close: 'client closed', attempts: d.attempts, pick: undefined });
@@ -185,7 +238,7 @@ export class TcpListener {
       backend.write(header === undefined ? conn.preface : conn.preface.length === 0 ? header : Buffer.concat([header, conn.preface]));
     }
     const pick = d.sticky ? `stick table: ${d.backend.id}` : d.failures.length > 0 ? `after ${d.failures.join(', ')}` : undefined;
-    const s = splice(client, backend, d.reads, { idleTimeoutMs: r.idleTimeoutMs, coalesceWindowMs: c.coalesceWindowMs }, (close) => {
+    const s = splice(client, backend, d.conn.reads, { idleTimeoutMs: r.idleTimeoutMs, coalesceWindowMs: c.coalesceWindowMs }, (close) => {
       pool.released(d.backend, key, this.deps.clock.monotonic());
       this.finish(client, conn, start, startedAt, { error: undefined, close, attempts: d.attempts, pick, backend: d.backend.id, connectMs: d.connectMs });
     });
@@ -195,14 +248,23 @@ export class TcpListener {
   private finish(client: Socket, conn: Conn, start: number, startedAt: number,
     end: { error: ProxyError | undefined; close: string; attempts: number; pick: string | undefined; backend?: string; connectMs?: number }): void {
     this.clients.delete(client);
+    this.ended(!this.deps.bus.wants('flow.end') ? undefined : {
+      peer: conn.peer, pool: conn.pool, sni: conn.sni, start, startedAt, error: end.error, close: end.close,
+      attempts: end.attempts, pick: end.pick, backend: end.backend, connectMs: end.connectMs,
+      bytesIn: client.bytesRead, bytesOut: client.bytesWritten,
+    });
+  }
+
+  /** One connection ended (either path): out of the drain count, and its flow.end when someone listens. */
+  private ended(end: ConnEnd | undefined): void {
     this.drain.end();
-    if (!this.deps.bus.wants('flow.end')) return; // nobody listens: build nothing
-    const peer = conn.peer ?? UNKNOWN_PEER;
+    if (end === undefined || !this.deps.bus.wants('flow.end')) return; // nobody listens: build nothing
+    const peer = end.peer ?? UNKNOWN_PEER;
     const info: L4FlowInfo = {
-      id: this.deps.nextId(), protocol: 'tcp', startedAt, client: `${peer.ip}:${peer.port}`, listener: this.address,
-      listenerName: this.routes.config.name, pool: conn.pool, backend: end.backend, attempts: end.attempts, pick: end.pick, sni: conn.sni,
-      bytesIn: client.bytesRead, bytesOut: client.bytesWritten, connectMs: end.connectMs,
-      durationMs: this.deps.clock.monotonic() - start, close: end.close, error: end.error,
+      id: this.deps.nextId(), protocol: 'tcp', startedAt: end.startedAt, client: `${peer.ip}:${peer.port}`, listener: this.address,
+      listenerName: this.routes.config.name, pool: end.pool, backend: end.backend, attempts: end.attempts, pick: end.pick, sni: end.sni,
+      bytesIn: end.bytesIn, bytesOut: end.bytesOut, connectMs: end.connectMs,
+      durationMs: this.deps.clock.monotonic() - end.start, close: end.close, error: end.error,
     };
     this.deps.bus.emit({ type: 'flow.end', flow: l4Record(info) });
   }

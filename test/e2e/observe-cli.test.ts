@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportHar } from '../../src/cli/log.js';
+import { until } from '../helpers/admin.js';
 import { curl } from '../helpers/curl.js';
 import { startHttpOrigin, type Origin } from '../helpers/origin.js';
 
@@ -51,8 +52,11 @@ describe('portico forward with --admin and --log-format squid', () => {
     ]);
     const { proxy, admin } = await p.ready;
     for (let i = 0; i < 3; i++) expect((await curl(['-x', proxy, `${origin.url}/echo?i=${i}`])).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 100));
-    const metrics = await (await fetch(`${admin}/metrics`, { headers: { authorization: 'Bearer tok' } })).text();
+    // The child counts a flow when its event reaches the metrics, after curl has the response: poll until it has
+    // counted 3 (one read 100 ms later can miss the last one while the child is short of CPU), then check it is exactly 3.
+    const requests = /^portico_requests_total\{mode="forward",status_class="2xx",cache="none",policy="[a-z]+"\} (\d+)$/m;
+    const readMetrics = async (): Promise<string> => (await fetch(`${admin}/metrics`, { headers: { authorization: 'Bearer tok' } })).text();
+    const metrics = await until(readMetrics, (text) => Number(requests.exec(text)?.[1] ?? 0) >= 3);
     expect(metrics).toMatch(/^portico_requests_total\{mode="forward",status_class="2xx",cache="none",policy="[a-z]+"\} 3$/m);
     const file = join(dir, 'flows.har');
     expect(await exportHar({ har: file, connect: admin, token: 'tok' })).toBe(3);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { startCountingOrigin, viaProxy, fixed, type CountingOrigin } from '../helpers/cache-origin.js';
 import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
-import { REDIS_URL, freePort, redisMode, redisStore, spawnRedis, testNamespace } from '../helpers/redis.js';
+import { REDIS_URL, freePort, redisMode, redisStore, spawnRedis, testNamespace, waitStoredInRedis } from '../helpers/redis.js';
 import type { ProxyEvent } from '../../src/core/events.js';
 
 const mode = await redisMode();
@@ -45,7 +45,7 @@ describe.runIf(mode === 'run')('cache over a real Redis, shared by two proxies',
     origin.route('/shared', (_req, res) => { res.writeHead(200, { 'Cache-Control': 'max-age=60', 'Content-Type': 'application/octet-stream' }); res.end(body); });
     const first = await viaProxy(a.url, `${origin.url}/shared`);
     await waitFor(() => notes(a, `${origin.url}/shared`).length === 1);
-    await new Promise((r) => setTimeout(r, 100)); // the tee's store write finishes after the client got the body
+    await waitStoredInRedis(namespace, `${origin.url}/shared`); // the tee's store write ends after the client got the body
     const second = await viaProxy(b.url, `${origin.url}/shared`);
     expect(origin.hits('/shared')).toBe(1);
     expect([first.body.equals(body), second.body.equals(body)]).toEqual([true, true]);
@@ -57,7 +57,7 @@ describe.runIf(mode === 'run')('cache over a real Redis, shared by two proxies',
   it('a POST through one proxy invalidates the entry for the other', async () => {
     origin.route('/inv', (req, res, n) => void res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`${req.method} ${n}`));
     await viaProxy(a.url, `${origin.url}/inv`);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitStoredInRedis(namespace, `${origin.url}/inv`);
     expect((await viaProxy(b.url, `${origin.url}/inv`)).body.toString()).toBe('GET 1');
     await viaProxy(a.url, `${origin.url}/inv`, { method: 'POST', body: 'x', headers: { 'Content-Type': 'text/plain' } });
     expect((await viaProxy(b.url, `${origin.url}/inv`)).body.toString()).toBe('GET 3');

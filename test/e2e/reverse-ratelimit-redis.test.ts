@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mergeConfig, validateConfig, type PlainObject } from '../../src/config/load.js';
 import { reverseConfigSchema } from '../../src/reverse/config.js';
 import { startReverse, type ReverseProxy } from '../../src/reverse/server.js';
-import { freePort, REDIS_URL, redisMode, spawnRedis, testNamespace } from '../helpers/redis.js';
+import { freePort, REDIS_URL, redisMode, spawnRedis, testNamespace, waitStoredInRedis } from '../helpers/redis.js';
 import { startBackend, type TestBackend } from '../helpers/reverse.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -84,7 +84,8 @@ describe('a route cache shared through Redis', () => {
       res.end('shared page');
     });
     cleanup.push(() => b.close());
-    const cache = { store: REDIS_URL, opTimeoutMs: 500, redis: { namespace: testNamespace() } };
+    const namespace = testNamespace();
+    const cache = { store: REDIS_URL, opTimeoutMs: 500, redis: { namespace } };
     const make = async (): Promise<ReverseProxy> => {
       const cfg = validateConfig(reverseConfigSchema, mergeConfig({ listen: '127.0.0.1:0', log: { level: 'silent' } }, {
         pools: { web: { backends: [b.address] } }, routes: [{ id: 'pages', pool: 'web', cache }],
@@ -103,7 +104,9 @@ describe('a route cache shared through Redis', () => {
       }).on('error', reject).end();
     });
     expect((await get(p1.port)).body).toBe('shared page');
-    await new Promise((r) => setTimeout(r, 100)); // the store write finishes after the response
+    // The store write finishes after the response (a fixed 100 ms was the old wait); a route keeps its entries under
+    // its own id in the namespace.
+    await waitStoredInRedis(`${namespace}pages:`, 'http://shop.test/page');
     const hit = await get(p2.port);
     expect(hit.body).toBe('shared page');
     expect(hit.cacheStatus).toMatch(/portico; hit/);

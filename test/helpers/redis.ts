@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import pino from 'pino';
 import { systemClock } from '../../src/core/clock.js';
 import { createRedisStore, type RedisStoreOptions } from '../../src/cache/stores/redis.js';
+import { primaryKey } from '../../src/cache/key.js';
 
 export const REDIS_URL = process.env.PORTICO_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 
@@ -40,6 +41,25 @@ export function redisStore(overrides: Partial<RedisStoreOptions> = {}): ReturnTy
     url: REDIS_URL, namespace: testNamespace(), opTimeoutMs: 50, purgeTimeoutMs: 5000, chunkBytes: 256 * 1024, bodyMsPerMiB: 25,
     failureThreshold: 3, probeIntervalMs: 200, clock: systemClock, log: pino({ level: 'silent' }), ...overrides,
   });
+}
+
+/**
+ * Resolves once the cache entry for `url` is in Redis under `namespace`. The store write (chunks, then the head) ends
+ * after the client already has the whole body, so another instance asked at once may still miss; a fixed pause
+ * before asking it was not always long enough on a loaded machine. Throws when the entry never appears.
+ */
+export async function waitStoredInRedis(namespace: string, url: string, timeoutMs = 10_000): Promise<void> {
+  const store = redisStore({ namespace, opTimeoutMs: 1000 });
+  try {
+    await store.ready(timeoutMs);
+    const key = primaryKey(new URL(url));
+    for (const end = Date.now() + timeoutMs; !(await store.get(key));) {
+      if (Date.now() > end) throw new Error(`${url} never appeared in Redis (namespace ${namespace})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await store.close();
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { expectHitTtl, startCountingOrigin, viaProxy, fixed, type CountingOrigin } from '../helpers/cache-origin.js';
 import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
+import { within } from '../helpers/raw-http.js';
 import type { ProxyEvent } from '../../src/core/events.js';
 import { purgePlan } from '../../src/cache/purge.js';
 
@@ -19,11 +20,23 @@ afterAll(async () => {
   await origin.close();
 });
 
+const flowsOf = (url: string): Array<Extract<ProxyEvent, { type: 'flow.end' }>> =>
+  proxy.events.filter((e): e is Extract<ProxyEvent, { type: 'flow.end' }> => e.type === 'flow.end' && e.flow.url === url);
+
 function cacheNote(url: string, nth = 0): Promise<string | undefined> {
   return waitFor(() => {
-    const flows = proxy.events.filter((e): e is Extract<ProxyEvent, { type: 'flow.end' }> => e.type === 'flow.end' && e.flow.url === url);
+    const flows = flowsOf(url);
     return flows[nth] ? (flows[nth].flow.notes.cache ?? 'none') : undefined;
   });
+}
+
+/**
+ * Waits until n exchanges for url have ended. The memory store has a response once its body has passed through,
+ * which is before its flow ends; the client may have read the body earlier. The next request may count on the entry
+ * from here on, instead of after a fixed pause a slow machine can outrun.
+ */
+async function ended(url: string, n: number): Promise<void> {
+  await waitFor(() => flowsOf(url).length >= n || undefined);
 }
 
 describe('cache through the forward proxy (memory store)', () => {
@@ -33,7 +46,7 @@ describe('cache through the forward proxy (memory store)', () => {
     const storedAfter = Date.now();
     const a = await viaProxy(proxy.url, origin.url + p);
     expect(a.headers['cache-status']).toBe('portico; fwd=uri-miss; fwd-status=200; stored');
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 1);
     const b = await viaProxy(proxy.url, origin.url + p);
     expect(b.body.toString()).toBe('body 1');
     expect(Number(b.headers.age)).toBeLessThanOrEqual(Math.floor((Date.now() - storedAfter) / 1000));
@@ -47,7 +60,7 @@ describe('cache through the forward proxy (memory store)', () => {
     const p = path('head');
     origin.route(p, fixed({ 'Cache-Control': 'max-age=60' }));
     await viaProxy(proxy.url, origin.url + p);
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 1);
     const h = await viaProxy(proxy.url, origin.url + p, { method: 'HEAD' });
     expect(h.status).toBe(200);
     expect(h.body.length).toBe(0);
@@ -65,7 +78,7 @@ describe('cache through the forward proxy (memory store)', () => {
       res.writeHead(200, { ETag: '"v1"', 'Cache-Control': 'max-age=0', 'Content-Type': 'text/plain' }).end('original');
     });
     await viaProxy(proxy.url, origin.url + p);
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 1);
     const b = await viaProxy(proxy.url, origin.url + p);
     expect(b.status).toBe(200);
     expect(b.body.toString()).toBe('original');
@@ -83,11 +96,11 @@ describe('cache through the forward proxy (memory store)', () => {
       res.writeHead(200, { 'Last-Modified': lm, 'Cache-Control': 'no-cache' }).end('lm body');
     });
     await viaProxy(proxy.url, origin.url + p);
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 1);
     const b = await viaProxy(proxy.url, origin.url + p);
     expect(b.body.toString()).toBe('lm body');
     expect(origin.hits(p)).toBe(2);
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 2);
     const c = await viaProxy(proxy.url, origin.url + p, { headers: { 'If-Modified-Since': lm } });
     expect(c.status).toBe(304);
     expect(origin.hits(p)).toBe(2);
@@ -103,7 +116,7 @@ describe('cache through the forward proxy (memory store)', () => {
     });
     const g1 = await viaProxy(proxy.url, origin.url + p, { headers: { 'Accept-Encoding': 'gzip' } });
     const i1 = await viaProxy(proxy.url, origin.url + p, { headers: { 'Accept-Encoding': 'identity' } });
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 2);
     const g2 = await viaProxy(proxy.url, origin.url + p, { headers: { 'Accept-Encoding': 'gzip' } });
     const i2 = await viaProxy(proxy.url, origin.url + p, { headers: { 'Accept-Encoding': 'identity' } });
     expect(origin.hits(p)).toBe(2);
@@ -132,7 +145,8 @@ describe('cache through the forward proxy (memory store)', () => {
     for (let i = 0; i < 2; i++) {
       await viaProxy(proxy.url, origin.url + p, { headers: { Authorization: 'Basic eDp5' } });
       await viaProxy(proxy.url, origin.url + q, { headers: { Authorization: 'Basic eDp5' } });
-      await new Promise((r) => setTimeout(r, 20));
+      await ended(origin.url + p, i + 1);
+      await ended(origin.url + q, i + 1);
     }
     expect([origin.hits(p), origin.hits(q)]).toEqual([2, 1]);
   });
@@ -143,7 +157,7 @@ describe('cache through the forward proxy (memory store)', () => {
       res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`${req.method} ${n}`);
     });
     await viaProxy(proxy.url, origin.url + p);
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 1);
     expect((await viaProxy(proxy.url, origin.url + p)).body.toString()).toBe('GET 1');
     await viaProxy(proxy.url, origin.url + p, { method: 'POST', body: 'x', headers: { 'Content-Type': 'text/plain' } });
     expect((await viaProxy(proxy.url, origin.url + p)).body.toString()).toBe('GET 3');
@@ -159,20 +173,26 @@ describe('cache through the forward proxy (memory store)', () => {
 
   it('coalescing waits are bounded: when the first miss is slow, the others go to the origin after coalesceWaitMs', async () => {
     const quick = await startTestProxy({ cache: { store: 'memory', coalesceWaitMs: 200 } });
+    let answerLeader = (): void => undefined;
     try {
       const p = path('slow-leader');
       origin.route(p, (_req, res, n) => {
-        const delay = n === 1 ? 3000 : 0;
-        setTimeout(() => res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`n${n}`), delay);
+        const answer = (): void => { if (!res.headersSent) res.writeHead(200, { 'Cache-Control': 'max-age=60' }).end(`n${n}`); };
+        if (n === 1) answerLeader = answer; // the first miss is held until the others are done
+        else answer();
       });
       const leader = viaProxy(quick.url, origin.url + p);
-      await new Promise((r) => setTimeout(r, 50));
-      const started = Date.now();
-      const followers = await Promise.all(Array.from({ length: 3 }, () => viaProxy(quick.url, origin.url + p)));
-      expect(Date.now() - started).toBeLessThan(2000);
-      expect(followers.every((f) => f.status === 200)).toBe(true);
+      // The leader claims the key before it goes forward: once the origin has it, the others find the claim (a fixed
+      // 50 ms pause could let a follower arrive first on a busy machine and become the held one).
+      await waitFor(() => origin.hits(p) === 1);
+      const followers = Promise.all(Array.from({ length: 3 }, () => viaProxy(quick.url, origin.url + p)));
+      // Followers that waited for the leader without bound would never finish: it only answers after them.
+      expect(await within(followers, 5000)).toBe(true);
+      expect((await followers).map((f) => [f.status, /^n[234]$/.test(f.body.toString())])).toEqual([[200, true], [200, true], [200, true]]);
+      answerLeader();
       expect((await leader).body.toString()).toBe('n1');
     } finally {
+      answerLeader();
       await quick.close(100);
     }
   });
@@ -195,7 +215,8 @@ describe('cache through the forward proxy (memory store)', () => {
     origin.route(q, fixed({ 'Cache-Control': 'max-age=60' }));
     for (const accept of ['a/b', 'c/d']) await viaProxy(proxy.url, origin.url + p, { headers: { Accept: accept } });
     await viaProxy(proxy.url, origin.url + q);
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 2);
+    await ended(origin.url + q, 1);
     const plan = purgePlan({ url: origin.url + p });
     if (typeof plan === 'string') throw new Error(plan);
     expect(await proxy.purgeCache(plan)).toBeGreaterThanOrEqual(3); // the Vary record and two variants
@@ -214,7 +235,7 @@ describe('cache through the forward proxy (memory store)', () => {
     const big = Buffer.alloc(200 * 1024, 7);
     origin.route(p, (_req, res) => { res.writeHead(200, { 'Cache-Control': 'max-age=60' }); res.end(big); }); // chunked, no length
     const a = await viaProxy(proxy.url, origin.url + p);
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 1); // had it been stored, it would be by now: the second request must still miss
     const b = await viaProxy(proxy.url, origin.url + p);
     expect([a.body.equals(big), b.body.equals(big)]).toEqual([true, true]);
     expect(origin.hits(p)).toBe(2);
@@ -224,7 +245,7 @@ describe('cache through the forward proxy (memory store)', () => {
     const p = path('range');
     origin.route(p, fixed({ 'Cache-Control': 'max-age=60', ETag: '"r"' }, () => '0123456789'));
     await viaProxy(proxy.url, origin.url + p);
-    await new Promise((r) => setTimeout(r, 20));
+    await ended(origin.url + p, 1);
     const r = await viaProxy(proxy.url, origin.url + p, { headers: { Range: 'bytes=2-5' } });
     expect([r.status, r.headers['content-range'], r.body.toString()]).toEqual([206, 'bytes 2-5/10', '2345']);
     expect(origin.hits(p)).toBe(1);
@@ -246,8 +267,16 @@ describe('cache through the forward proxy (memory store)', () => {
     const stale = await viaProxy(proxy.url, origin.url + p);
     expect(stale.body.toString()).toBe('body 1');
     await waitFor(() => origin.hits(p) === 2);
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await viaProxy(proxy.url, origin.url + p)).body.toString()).toBe('body 2');
+    // The refresh is stored once its response is back and read, which a fixed 50 ms after the origin saw it did not
+    // always cover: ask until the cache answers with body 2 (the stale body 1 meanwhile; a refresh in flight is not
+    // started again). Body 2 must come from the cache, not a third trip to the origin.
+    let fresh = '';
+    for (const end = Date.now() + 10_000; fresh !== 'body 2' && Date.now() < end;) {
+      fresh = (await viaProxy(proxy.url, origin.url + p)).body.toString();
+      if (fresh !== 'body 2') await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(fresh).toBe('body 2');
+    expect(origin.hits(p)).toBe(2);
     expect(await cacheNote(origin.url + p, 1)).toBe('stale');
   });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeConfig, validateConfig, type PlainObject } from '../../src/config/load.js';
 import { reverseConfigSchema } from '../../src/reverse/config.js';
 import { hashPasswordScrypt } from '../../src/stages/htpasswd.js';
+import { waitFor } from '../helpers/proxy.js';
 import { startBackend, startTestReverse, type TestBackend, type TestReverse } from '../helpers/reverse.js';
 
 const SECRET = 'e2e-secret-that-is-at-least-32-bytes';
@@ -55,9 +56,9 @@ describe('reverse proxy per-route stages (gateway)', () => {
     const ok = await fetch(`${proxy.url}/basic/x`, { headers: { authorization: basic('alice', 'wonderland') } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('x-seen-auth')).toBe('-');
-    await new Promise((r) => setTimeout(r, 20));
-    const flow = proxy.events.findLast((e) => e.type === 'flow.end' && e.flow.url.endsWith('/basic/x'));
-    expect(flow?.type === 'flow.end' && flow.flow.user).toBe('alice');
+    // The admitted exchange's own flow (the 401s came first), waited for: events reach subscribers asynchronously.
+    const flow = await waitFor(() => proxy.events.find((e) => e.type === 'flow.end' && e.flow.url.endsWith('/basic/x') && e.flow.status === 200));
+    expect(flow.type === 'flow.end' && flow.flow.user).toBe('alice');
   });
 
   it('JWT: a valid token passes (and is forwarded); an expired or wrong-audience one gets invalid_token', async () => {

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/proxy.js';
 import { startBackend, startTestReverse, type TestBackend, type TestReverse } from '../helpers/reverse.js';
 
 // Clients on distinct loopback addresses (Linux routes all of 127/8 to lo): 127.0.0.1 is the trusted hop (the front
@@ -40,8 +41,8 @@ describe('per-route rate limit behind a trusted proxy', () => {
     expect(await get(front.port, '127.0.0.6', '/a')).toBe(200); // keyed on the hop alone, this would be 429
     expect(await get(front.port, '127.0.0.5', '/a')).toBe(429);
     expect(await get(front.port, '127.0.0.6', '/a')).toBe(429);
-    await new Promise((r) => setTimeout(r, 20));
-    const flows = back.events.flatMap((e) => (e.type === 'flow.end' ? [e.flow] : []));
+    // All four of back's flows, waited for (events reach subscribers asynchronously; a fixed 20 ms was a guess).
+    const flows = await waitFor(() => { const f = back.events.flatMap((e) => (e.type === 'flow.end' ? [e.flow] : [])); return f.length >= 4 ? f : undefined; });
     expect(flows.map((f) => f.notes.realIp)).toEqual(['127.0.0.5', '127.0.0.6', '127.0.0.5', '127.0.0.6']);
   });
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/proxy.js';
 import { freePort } from '../helpers/redis.js';
 import { startBackend, startTestReverse } from '../helpers/reverse.js';
 
@@ -31,8 +32,9 @@ describe('retry with request-body replay', () => {
       expect(await res.text()).toBe('alive got 10000');
     }
     expect(got).toEqual([body, body, body, body]);
-    await new Promise((r) => setTimeout(r, 20));
-    const retried = p.events.filter((e) => e.type === 'flow.end' && e.flow.notes.attempts === 2);
+    // Events reach subscribers asynchronously: wait for all four flows instead of a fixed 20 ms.
+    const ends = await waitFor(() => { const f = p.events.filter((e) => e.type === 'flow.end'); return f.length >= 4 ? f : undefined; });
+    const retried = ends.filter((e) => e.type === 'flow.end' && e.flow.notes.attempts === 2);
     expect(retried.length).toBeGreaterThanOrEqual(1);
     expect(retried[0]?.type === 'flow.end' && retried[0].flow.notes.pick).toContain(`${dead} CONNECT_REFUSED`);
   });
@@ -49,7 +51,8 @@ describe('retry with request-body replay', () => {
     expect(statuses.filter((s) => s === 200).length).toBe(got.length);
     expect(statuses.filter((s) => s === 502).length).toBeGreaterThanOrEqual(1);
     expect(got.every((b) => b === body)).toBe(true);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(p.events.some((e) => e.type === 'flow.end' && (e.flow.notes.attempts ?? 0) > 1)).toBe(false);
+    // All four flows, not whatever arrived within a fixed 20 ms: a retried one must be among them to be caught.
+    const ends = await waitFor(() => { const f = p.events.filter((e) => e.type === 'flow.end'); return f.length >= 4 ? f : undefined; });
+    expect(ends.some((e) => e.type === 'flow.end' && (e.flow.notes.attempts ?? 0) > 1)).toBe(false);
   });
 });

@@ -18,6 +18,12 @@ export interface Harness {
   frameCount(): number;
   type(input: string): Promise<void>;
   tick(): Promise<void>;
+  /**
+   * Ticks until the screen satisfies `ok` (at most `timeoutMs`) and returns that frame, or the last one for the
+   * caller's expect to fail on. What timers draw (the frame timer, which an effect starts after mount; refreshes
+   * counted in frame ticks) can take far longer than one tick on a busy machine; a key's own redraw does not.
+   */
+  until(ok: (frame: string) => boolean, timeoutMs?: number): Promise<string>;
   unmount(): void;
 }
 
@@ -40,8 +46,16 @@ export function mount(source: Partial<FlowSource> = {}, frameMs = 5, real: Parti
     frame: () => ui.lastFrame() ?? '',
     frameCount: () => ui.frames.length,
     async type(input) {
+      const seen = controller.version;
       ui.stdin.write(input);
+      // A lone ESC reaches the app on a later turn (Ink first waits for the rest of a possible sequence), and one still
+      // pending when the next key is written merges with it into Alt+key: wait until the app has had the key.
+      for (const end = Date.now() + 5000; controller.version === seen && Date.now() < end;) await sleep(5);
       await tick();
+    },
+    async until(ok, timeoutMs = 5000) {
+      for (const end = Date.now() + timeoutMs; !ok(ui.lastFrame() ?? '') && Date.now() < end;) await tick();
+      return ui.lastFrame() ?? '';
     },
     unmount: () => ui.unmount(),
   };

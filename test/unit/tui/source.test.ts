@@ -84,7 +84,8 @@ describe('SseSource against a local admin endpoint', () => {
     const ids = (): string[] => store.shown().map((e) => e.flow.id);
     source = new SseSource({ url: `http://127.0.0.1:${port}`, token: 'T0K', backfill: 5, initialBackoffMs: 20 });
     source.start((e) => store.add(e));
-    for (let i = 0; i < 100 && ids().length < 3; i++) await sleep(20);
+    // Polls with a wall-clock deadline: 100 rounds of 20 ms (2 s) were a tight bound for a reconnect on a busy machine.
+    for (const end = Date.now() + 10_000; ids().length < 3 && Date.now() < end;) await sleep(20);
     await sleep(50); // the backfill after the reconnect has arrived too: "old" is not shown twice
     expect(ids()).toEqual(['old', 'live1', 'live2']);
     expect(source.status()).toBe('live');
@@ -99,7 +100,7 @@ describe('SseSource against a local admin endpoint', () => {
     const { port } = server.address() as AddressInfo;
     source = new SseSource({ url: `http://127.0.0.1:${port}`, initialBackoffMs: 10_000 });
     source.start(() => {});
-    for (let i = 0; i < 50 && !source.status().startsWith('reconnecting'); i++) await sleep(10);
+    for (const end = Date.now() + 10_000; !source.status().startsWith('reconnecting') && Date.now() < end;) await sleep(10);
     expect(source.status()).toBe('reconnecting in 10.0s: HTTP 401');
   });
 });
@@ -119,7 +120,7 @@ describe('SseSource when the admin process goes away mid-stream', () => {
     const got: string[] = [];
     const source = new SseSource({ url: `http://127.0.0.1:${port}`, initialBackoffMs: 20 });
     source.start((e) => { if (e.type === 'flow.end') got.push(e.flow.id); });
-    for (let i = 0; i < 100 && got.length < 2; i++) await sleep(20);
+    for (const end = Date.now() + 10_000; got.length < 2 && Date.now() < end;) await sleep(20);
     source.close();
     server.closeAllConnections();
     server.close();

@@ -49,7 +49,8 @@ describe('graceful shutdown', () => {
 });
 
 describe('the portico CLI', () => {
-  it('prints the version and help', async () => {
+  // Two CLI start-ups (~0.9 s of CPU each): 15 s with both cores busy, half the default timeout.
+  it('prints the version and help', { timeout: 60_000 }, async () => {
     const v = spawn(process.execPath, [MAIN, '--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     v.stdout.on('data', (d: Buffer) => { out += d.toString(); });

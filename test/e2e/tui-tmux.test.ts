@@ -30,6 +30,13 @@ function tmux(...args: string[]): Promise<string> {
 
 const screen = (session = SESSION): Promise<string> => tmux('capture-pane', '-p', '-t', session);
 
+/**
+ * How long a fresh `node dist/main.js` may take to show its first screen or ready line. It costs ~0.9 s of CPU to
+ * start; with both cores busy one start-up took 7.5 s here, past the 10 s these waits had once the screen's own
+ * start is added. Waits for what happens after start-up keep 10 s.
+ */
+const START_MS = 25_000;
+
 async function waitScreen(test: (s: string) => boolean, what: string, timeoutMs = 10_000, session = SESSION): Promise<string> {
   let last = '';
   for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(100)) {
@@ -58,8 +65,8 @@ describe.skipIf(!hasTmux())('portico forward --tui in a real terminal (tmux)', (
     port = await freePort();
     const cmd = `node ${MAIN} forward --tui --listen 127.0.0.1:${port} --allow-target 127.0.0.0/8 --log-headers`;
     await tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', '-c', dir, cmd);
-    await waitScreen((s) => s.includes('portico · forward'), 'the header bar');
-  });
+    await waitScreen((s) => s.includes('portico · forward'), 'the header bar', START_MS);
+  }, 2 * START_MS);
 
   afterAll(async () => {
     await tmux('kill-session', '-t', SESSION).catch(() => undefined);
@@ -115,9 +122,9 @@ describe.skipIf(!hasTmux())('portico tui --connect to a running instance\'s admi
       '--admin', `127.0.0.1:${adminPort}`, '--admin-token', 'S3CRET', '--access-log', '-', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proxy.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
-    for (let i = 0; i < 100 && !out.includes('portico admin on'); i++) await sleep(100);
+    for (const end = Date.now() + START_MS; Date.now() < end && !out.includes('portico admin on');) await sleep(100);
     expect(out).toContain('portico admin on');
-  });
+  }, 2 * START_MS);
 
   afterAll(async () => {
     await tmux('kill-session', '-t', REMOTE).catch(() => undefined);
@@ -125,12 +132,12 @@ describe.skipIf(!hasTmux())('portico tui --connect to a running instance\'s admi
     await origin.close();
   });
 
-  it('backfills recent flows, streams new ones with the token, shows the backends empty state', async () => {
+  it('backfills recent flows, streams new ones with the token, shows the backends empty state', { timeout: 2 * START_MS }, async () => {
     const via = `http://127.0.0.1:${proxyPort}`;
     expect((await curl(['-x', via, `${origin.url}/status/201`])).status).toBe(201);
     const cmd = `node ${MAIN} tui --connect http://127.0.0.1:${adminPort} --token S3CRET --proxy ${via}`;
     await tmux('new-session', '-d', '-s', REMOTE, '-x', '120', '-y', '40', cmd);
-    let s = await waitScreen((x) => x.includes('/status/201') && x.includes('(live)'), 'the backfilled flow', 10_000, REMOTE);
+    let s = await waitScreen((x) => x.includes('/status/201') && x.includes('(live)'), 'the backfilled flow', START_MS, REMOTE);
     expect(s).toContain(`portico · http://127.0.0.1:${adminPort} (live)`);
     expect((await curl(['-x', via, `${origin.url}/status/503`])).status).toBe(503);
     s = await waitScreen((x) => /\/status\/503\s+503/.test(x), 'the live flow', 10_000, REMOTE);
@@ -144,14 +151,14 @@ describe.skipIf(!hasTmux())('portico tui --connect to a running instance\'s admi
 });
 
 describe.skipIf(!hasTmux())('portico forward --tui when its terminal goes away', () => {
-  it('stops (SIGHUP) instead of running on without a screen', async () => {
+  it('stops (SIGHUP) instead of running on without a screen', { timeout: 2 * START_MS }, async () => {
     const session = `portico-tui-hup-${process.pid}`;
     const dir = await mkdtemp(join(tmpdir(), 'portico-tui-hup-'));
     const port = await freePort();
     try {
       await tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-c', dir,
         `node ${MAIN} forward --tui --listen 127.0.0.1:${port}`);
-      await waitScreen((s) => s.includes('portico · forward'), 'the header bar', 10_000, session);
+      await waitScreen((s) => s.includes('portico · forward'), 'the header bar', START_MS, session);
       expect(await listening(port)).toBe(true);
       await tmux('kill-session', '-t', session);
       for (const end = Date.now() + 10_000; Date.now() < end && (await listening(port)); ) await sleep(100);
@@ -182,7 +189,8 @@ describe('the TUI without a terminal', () => {
     });
   }
 
-  it('refuses at once with a clear message instead of hanging or writing to a pipe', async () => {
+  // Two CLI start-ups: 8 s with both cores busy.
+  it('refuses at once with a clear message instead of hanging or writing to a pipe', { timeout: 60_000 }, async () => {
     const fwd = await run(['forward', '--tui', '--listen', '127.0.0.1:0']);
     expect(fwd.code).toBe(1);
     expect(fwd.stderr).toContain('the TUI needs a terminal');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashPasswordScrypt } from '../../src/stages/htpasswd.js';
+import { waitFor } from '../helpers/proxy.js';
 import { startBackend, type TestBackend } from '../helpers/reverse.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
@@ -33,7 +34,9 @@ describe('portico reverse (CLI)', () => {
     cleanup.push(async () => { p.proc.kill('SIGKILL'); });
     const url = await p.ready;
     const slow = fetch(`${url}/slow`);
-    await new Promise((r) => setTimeout(r, 50));
+    // SIGTERM once the request is in flight at a backend (which answers 150 ms later), not after a fixed 50 ms: on a
+    // busy machine the child had not read it yet, and a request it never accepted is rightly not drained (ECONNRESET).
+    await waitFor(() => bs.some((b) => b.hits > 0) || undefined);
     p.proc.kill('SIGTERM');
     const res = await slow;
     expect(res.status).toBe(200);
@@ -76,7 +79,9 @@ describe('portico reverse (CLI)', () => {
     expect(await run([])).toMatch(/\(hash key "192\.0\.2\.7"\)/); // an untrusted peer's X-Forwarded-For is not believed
   });
 
-  it('route test shows the route\'s stages: rate limit and its bucket (client behind a trusted proxy), auth and whether it admits, policy, cache', async () => {
+  // Four CLI processes, three of them checking a scrypt password, after a scrypt hash here: ~3 s unloaded, but 25 s
+  // with both cores busy (each node start-up alone took ~4 s then), too close to the 30 s default.
+  it('route test shows the route\'s stages: rate limit and its bucket (client behind a trusted proxy), auth and whether it admits, policy, cache', { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'portico-route-test-'));
     await writeFile(join(dir, 'users'), `alice:${await hashPasswordScrypt('wonderland')}\n`);
     await mkdir(join(dir, 'rules'));

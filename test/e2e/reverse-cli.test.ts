@@ -79,7 +79,7 @@ describe('portico reverse (CLI)', () => {
     expect(await run([])).toMatch(/\(hash key "192\.0\.2\.7"\)/); // an untrusted peer's X-Forwarded-For is not believed
   });
 
-  // Four CLI processes, three of them checking a scrypt password, after a scrypt hash here: ~3 s unloaded, but 25 s
+  // Four CLI processes, three of them checking a scrypt password, after a scrypt hash here: 4 s at load 5, but 25 s
   // with both cores busy (each node start-up alone took ~4 s then), too close to the 30 s default.
   it('route test shows the route\'s stages: rate limit and its bucket (client behind a trusted proxy), auth and whether it admits, policy, cache', { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'portico-route-test-'));

@@ -1,7 +1,7 @@
 import { lookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import type { L4Backend } from './backend.js';
-import type { DialError, Dialer } from './dial.js';
+import type { DialError } from './dial.js';
 import type { L4Pool } from './pool.js';
 import * as uv from './uv.js';
 
@@ -90,6 +90,3 @@ export function dialHandle(b: L4Backend, pool: L4Pool, signal: { aborted: boolea
     new HandleConnect(addrs, b.port, pool, signal, done);
   });
 }
-
-/** The raw-handle dialer (no warm sockets: the fast path is only taken for pools without pre-connect). */
-export const handleDialer: Dialer<uv.TcpHandle> = { dial: dialHandle };

@@ -2,8 +2,10 @@ import type { CloseReason, Splice } from './pipe.js';
 import { giveReadBuffer, takeReadBuffer } from './read-buffers.js';
 import * as uv from './uv.js';
 
-/** Bytes a client sends while its backend connects are copied and held, at most this many; then its reads wait. */
+/** Bytes a client read early sends while its backend connects are copied and held, at most this many; then its reads wait. */
 const MAX_HELD = 64 * 1024;
+/** A client given up before its backend connected is closed after this long at the latest (see `abandon`). */
+const LINGER_MS = 1000;
 
 /** A coarse clock (the idle sweep's): stamped on every read and write completion instead of a timer per connection. */
 export interface IdleClock { readonly now: number }
@@ -48,12 +50,15 @@ class Side implements uv.ReadSink, uv.WriteSink, uv.ShutdownSink {
  * shutdown, or as a close when the other side already sent its own and nothing is in flight to it; an error on
  * either side closes both. The close reason is the first of: an error or `stop`, the side whose FIN came first.
  *
- * It starts with the client alone (made at accept, reading at once so a reset is seen while the backend connects:
- * `aborted`); bytes and a FIN that arrive before `attach` are held and forwarded first. Idle time is checked from
- * outside (`seen`, see IdleSweep). `onClose` runs once, when both handles are closed, only after `attach`.
+ * It starts with the client alone (made at accept). By default the client is read only from `attach`: its first
+ * bytes wait in the kernel while the backend connects (reading at once cost ~20 us CPU per connection with a new
+ * connection per request: a copy to hold and one more loop turn; the dial checks for a reset client with
+ * getpeername instead, see tcp-fast.ts). With `readEarly` (a PROXY header will be sent) it is read at once and its
+ * bytes and FIN are held, so the header and the first bytes leave together. Idle time is checked from outside
+ * (`seen`, see IdleSweep). `onClose` runs once, when both handles are closed, only after `attach`.
  */
 export class HandleSplice implements Splice {
-  /** The client is gone (reset, or closed by `stop`/`abandon`) before the backend was attached. */
+  /** The client is gone (reset while read early, or given up by `stop`/`abandon`) before the backend was attached. */
   aborted = false;
   /** Last read or completed write, on the idle clock. */
   seen: number;
@@ -64,13 +69,17 @@ export class HandleSplice implements Splice {
   private held: Buffer[] | undefined;
   private heldBytes = 0;
   private onClose: ((reason: CloseReason) => void) | undefined;
+  /** The client is read (from the start with `readEarly`, else from `attach` or `abandon`). */
+  private reading = false;
+  /** Given up before `attach`: the client's unread bytes are read and dropped so that its close is a FIN, not a reset. */
+  private lingering = false;
 
-  constructor(client: uv.TcpHandle, private readonly idle: IdleClock, readonly idleMs: number) {
+  constructor(client: uv.TcpHandle, private readonly idle: IdleClock, readonly idleMs: number, readEarly: boolean) {
     const c = new Side(client, this, 'client closed', 'client error');
     this.client = c;
     this.seen = idle.now;
     uv.useReader(client, c, c.buf);
-    if (uv.readStart(client) !== 0) this.closeSide(c);
+    if (readEarly) this.startReading(c);
   }
 
   /** Bytes from the client, and from the backend (to the client). */
@@ -92,23 +101,39 @@ export class HandleSplice implements Splice {
     this.held = undefined;
     if (b.closed) return; // a write failed: both are closing
     if (c.finIn) this.passFin(b);
-    if (c.stalled && b.pending === 0) this.resume(c);
-    if (uv.readStart(backend) !== 0) this.fail(b.errorReason);
+    if (!this.reading) this.startReading(c);
+    else if (c.stalled && b.pending === 0) this.resume(c);
+    if (!b.closed && uv.readStart(backend) !== 0) this.fail(b.errorReason);
   }
 
   /** Ends it now (both handles closed); before `attach`, closes the client (`aborted`). */
   stop(reason: CloseReason): void { this.fail(reason); }
 
-  /** The backend will not be attached (dial failed or the client went away): closes the client; no `onClose`. */
+  /**
+   * The backend will not be attached (dial failed or the client went away): `aborted`, and no `onClose`. A client
+   * never read gets a FIN and is closed at its next read event (its bytes, its FIN or a reset): closing over unread
+   * bytes would reset it. One that stays silent is closed after LINGER_MS.
+   */
   abandon(): void {
     this.held = undefined;
-    if (!this.client.closed) this.closeSide(this.client);
+    const c = this.client;
+    this.aborted = true;
+    if (c.closed) return;
+    if (this.reading) { this.closeSide(c); return; }
+    this.lingering = true;
+    this.startReading(c);
+    if (!c.closed && uv.shutdown(c.h, c) !== uv.SHUTDOWN_PENDING) this.closeSide(c);
+    if (!c.closed) setTimeout(() => { if (!c.closed) this.closeSide(c); }, LINGER_MS).unref();
   }
 
   /** Called by the idle sweep: only a spliced connection times out (connecting has its own timeout). */
   idleOut(): void { if (this.backend !== undefined) this.fail('idle timeout'); }
 
   read(side: Side, nread: number): Buffer | undefined {
+    if (this.lingering) {
+      if (nread < 0 || nread < side.buf.length) this.closeSide(side); // drained (or FIN, or reset): nothing unread
+      return undefined;
+    }
     if (nread > 0) {
       side.bytes += nread;
       this.seen = this.idle.now;
@@ -135,6 +160,7 @@ export class HandleSplice implements Splice {
 
   shutDown(side: Side): void {
     side.shutdownPending = false;
+    if (this.lingering) return;
     this.maybeClose(side); // a shutdown error is ignored like net.Socket does; a reset shows on the read side
   }
 
@@ -156,6 +182,11 @@ export class HandleSplice implements Splice {
     dst.pending++;
     if (src !== undefined && !src.stalled) { src.stalled = true; uv.readStop(src.h); }
     return r;
+  }
+
+  private startReading(c: Side): void {
+    this.reading = true;
+    if (uv.readStart(c.h) !== 0) this.closeSide(c);
   }
 
   private resume(src: Side): void {

@@ -1,6 +1,7 @@
 import { ProxyError } from '../core/errors.js';
-import { dialWithRetry, type Dialed, type DialFailure } from './dial.js';
-import { handleDialer } from './handle-dial.js';
+import type { L4Backend } from './backend.js';
+import { dialWithRetry, type DialError, type Dialed, type Dialer, type DialFailure } from './dial.js';
+import { dialHandle } from './handle-dial.js';
 import { HandleSplice } from './handle-splice.js';
 import { IdleSweep } from './idle-sweep.js';
 import type { CloseReason } from './pipe.js';
@@ -23,17 +24,35 @@ export function fastPool(r: ListenerRoutes): L4Pool | undefined {
   return pool === undefined || pool.warm !== undefined || pool.config.coalesceWindowMs > 0 ? undefined : pool;
 }
 
-/** One fast-path connection from accept to its flow's end. */
-class FastConn {
+/** One fast-path connection from accept to its flow's end; it dials its backend itself (a Dialer of raw handles). */
+class FastConn implements Dialer<uv.TcpHandle> {
   private readonly splice: HandleSplice;
   private dialed: Dialed<uv.TcpHandle> | undefined;
+  private attempts = 0;
 
   constructor(private readonly owner: FastAccept, private readonly h: uv.TcpHandle, private readonly pool: L4Pool,
     private readonly key: string, private readonly peer: Endpoint | undefined, private readonly start: number,
     private readonly startedAt: number, idleMs: number) {
-    this.splice = new HandleSplice(h, owner.sweep, idleMs);
+    // A PROXY header and the client's first bytes leave together when the client is read while connecting.
+    this.splice = new HandleSplice(h, owner.sweep, idleMs, pool.config.proxyProtocol !== 'off');
     owner.sweep.live.add(this.splice);
-    dialWithRetry(pool, key, owner.deps.clock, this.splice, handleDialer, (d) => this.connected(d));
+    dialWithRetry(pool, key, owner.deps.clock, this.splice, this, (d) => this.connected(d));
+  }
+
+  /** An attempt after a failed one first checks that the client is still there (see `clientGone`). */
+  dial(b: L4Backend, pool: L4Pool, signal: { aborted: boolean }, done: (err: DialError | undefined, h?: uv.TcpHandle) => void): void {
+    if (this.attempts++ > 0 && this.clientGone()) { done(new Error('client went away')); return; }
+    dialHandle(b, pool, signal, done);
+  }
+
+  /**
+   * The client reset while its backend was being connected: it is not read before the splice starts, so this asks
+   * getpeername (which fails once the socket is reset), at the points where the net.Socket path checks its 'close':
+   * between attempts and once connected. A gone client is closed (the splice's `aborted`).
+   */
+  private clientGone(): boolean {
+    if (!this.splice.aborted && uv.peerName(this.h) === undefined) this.splice.abandon();
+    return this.splice.aborted;
   }
 
   private connected(d: Dialed<uv.TcpHandle> | DialFailure): void {
@@ -44,7 +63,7 @@ class FastConn {
       this.end(d.error, close, d.attempts, d.failures.join(', ') || undefined);
       return;
     }
-    if (s.aborted) {
+    if (this.clientGone()) {
       uv.close(d.conn);
       s.abandon();
       this.end(new ProxyError('CLIENT_ABORTED', 'client closed while connecting'), 'client closed', d.attempts, undefined);

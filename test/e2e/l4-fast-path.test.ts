@@ -54,6 +54,22 @@ async function server(onConn: (s: net.Socket) => void, opts: net.ServerOpts = {}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * An address whose connects hang: a stopped process listening with backlog 1, its accept queue filled first (the
+ * kernel then drops further SYNs). Stays on 127.0.0.1.
+ */
+async function stalledListener(): Promise<string> {
+  const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.stdout.write(this.address().port + '\\n') })"], { stdio: ['ignore', 'pipe', 'ignore'] });
+  cleanup.push(async () => { child.kill('SIGKILL'); });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const port = Number(line.toString().trim());
+  child.kill('SIGSTOP');
+  const fillers = Array.from({ length: 4 }, () => net.connect(port, '127.0.0.1').on('error', () => undefined));
+  cleanup.push(async () => { for (const f of fillers) f.destroy(); });
+  await sleep(200);
+  return `127.0.0.1:${port}`;
+}
+
 describe('portico l4 fast path (raw libuv handles)', () => {
   it('forwards both ways on the fast path with one flow.end per connection and its fields', async () => {
     const bs = await backends('b1', 'b2');
@@ -172,22 +188,25 @@ describe('portico l4 fast path (raw libuv handles)', () => {
   });
 
   it('gives up a connect after connectTimeoutMs (a listener whose accept queue is full)', async () => {
-    // A stopped process listening with backlog 1: once its queue is full the kernel drops further SYNs.
-    const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.stdout.write(this.address().port + '\\n') })"], { stdio: ['ignore', 'pipe', 'ignore'] });
-    cleanup.push(async () => { child.kill('SIGKILL'); });
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    const port = Number(line.toString().trim());
-    child.kill('SIGSTOP');
-    const fillers = Array.from({ length: 4 }, () => net.connect(port, '127.0.0.1').on('error', () => undefined));
-    cleanup.push(async () => { for (const f of fillers) f.destroy(); });
-    await sleep(200);
-    const x = await l4(single([`127.0.0.1:${port}`], { connectTimeoutMs: 300, maxAttempts: 1 }));
+    const x = await l4(single([await stalledListener()], { connectTimeoutMs: 300, maxAttempts: 1 }));
     const t0 = Date.now();
     expect(await talk(x.port(), 'x')).toBe('');
     const [f] = await x.waitFlows(1);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
     expect(f).toMatchObject({ error: { code: 'CONNECT_TIMEOUT' }, notes: { close: 'connect failed', attempts: 1 } });
     expect(f?.error?.message).toMatch(/ETIMEDOUT/);
+  });
+
+  it('does not retry for a client that reset while its backend was connecting (CLIENT_ABORTED)', async () => {
+    const [b] = await backends('never');
+    const x = await l4(single([await stalledListener(), b!.address], { connectTimeoutMs: 300, maxAttempts: 2 }));
+    const c = net.connect(x.port(), '127.0.0.1').on('error', () => undefined);
+    await once(c, 'connect');
+    await sleep(50);
+    c.resetAndDestroy();
+    const [f] = await x.waitFlows(1);
+    expect(f).toMatchObject({ error: { code: 'CLIENT_ABORTED' }, notes: { close: 'client closed' } });
+    expect((x.lb.snapshot()[0] as { backends: Array<{ connections: number }> }).backends[1]?.connections).toBe(0);
   });
 
   it('closes an idle connection, not one that keeps talking', async () => {

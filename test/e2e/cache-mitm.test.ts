@@ -33,7 +33,8 @@ describe('cache inside intercepted HTTPS', () => {
   it('an intercepted https:// response is stored and the next request is a hit that never reaches the origin', async () => {
     const url = `https://localhost:${origin.port}/cached`;
     const a = await curl(['-x', proxy.url, '--cacert', caFile, url]);
-    await new Promise((r) => setTimeout(r, 30));
+    // The first flow has ended, so its response is in the memory store (instead of a fixed 30 ms pause).
+    await waitFor(() => proxy.events.some((e) => e.type === 'flow.end' && e.flow.url === url) || undefined);
     const b = await curl(['-x', proxy.url, '--cacert', caFile, url]);
     expect([a.body, b.body]).toEqual(['secure 1', 'secure 1']);
     expect(b.headers.toLowerCase()).toContain('cache-status: portico; hit');

@@ -36,7 +36,8 @@ describe('upstream proxy chaining (Portico through a second Portico)', () => {
     const raw = (JSON.parse(r.body) as { rawHeaders: string[] }).rawHeaders;
     const via = raw.filter((_, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase() === 'via').join(', ');
     expect(via).toBe('1.1 child, 1.1 parent');
-    expect(parent.events.some((e) => e.type === 'flow.end' && e.flow.url === `${origin.url}/echo`)).toBe(true);
+    // The parent's flow.end reaches its subscribers asynchronously: waited for (10 s), not read at once.
+    expect(await waitFor(() => parent.events.some((e) => e.type === 'flow.end' && e.flow.url === `${origin.url}/echo`) || undefined, 10_000)).toBe(true);
   });
 
   it('tunnels CONNECT through the parent\'s CONNECT', async () => {

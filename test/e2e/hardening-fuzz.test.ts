@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyEvent } from '../../src/core/events.js';
-import { startTestProxy } from '../helpers/proxy.js';
+import { startTestProxy, waitFor } from '../helpers/proxy.js';
 import { rawExchange, startRecordingBackend, type RecordingBackend } from '../helpers/raw-http.js';
 import { startTestReverse } from '../helpers/reverse.js';
 
@@ -71,8 +71,9 @@ describe.each(doors)('%s front door under fuzzed requests', (_mode, start, targe
     }), { numRuns: 60, seed: 9 });
     const ok = await rawExchange(door.port, `GET ${targetOf(backend)('/final')} HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n`);
     expect(ok.statuses).toEqual([200]);
-    // Every exchange ended: none is stuck in flight (each one emitted its flow.end).
-    await new Promise((res) => setTimeout(res, 200));
+    // Every exchange ended: none is stuck in flight (each one emitted its flow.end). Waited for, not read after a fixed
+    // 200 ms that a busy machine can outlast; a stuck exchange still never gets there.
+    await waitFor(() => door.stats().inFlight === 0 || undefined, 10_000).catch(() => undefined);
     expect(door.stats().inFlight).toBe(0);
     // No hidden request: everything the backend framed is a flow the proxy logged (some logged flows never got there).
     const logged = door.events.flatMap((e) => (e.type === 'flow.end' ? [`${e.flow.method} ${pathOf(e.flow.url)}`] : []));

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { Stage } from '../core/stage.js';
 import { createLocalLimiter } from './rate-limit-local.js';
-import { createRedisLimiter } from './rate-limit-redis.js';
 import { rateLimitStage } from './rate-limit-stage.js';
 import type { RateLimitConfig } from './schema.js';
 
@@ -14,6 +13,7 @@ export async function createRateLimitStage(name: string, cfg: RateLimitConfig, d
   const bucket = { ratePerSecond: cfg.ratePerSecond, burst: cfg.burst };
   const local = (): ReturnType<typeof createLocalLimiter> => createLocalLimiter({ ...bucket, maxKeys: cfg.maxKeys }, deps.clock);
   if (cfg.store === 'memory') return rateLimitStage(local(), { name, key: cfg.key, headers: cfg.headers });
+  const { createRedisLimiter } = await import('./rate-limit-redis.js'); // only for a Redis store (see cache-setup.ts)
   const limiter = createRedisLimiter({
     ...bucket, url: cfg.store, namespace: `${cfg.redis.namespace}${name}:`, opTimeoutMs: cfg.redis.opTimeoutMs,
     onStoreDown: cfg.onStoreDown, failureThreshold: cfg.redis.failureThreshold, probeIntervalMs: cfg.redis.probeIntervalMs,

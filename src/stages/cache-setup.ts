@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { ForwardConfig } from '../config/schema.js';
 import { createMemoryStore } from '../cache/stores/memory.js';
-import { createRedisStore } from '../cache/stores/redis.js';
 import type { CacheStore } from '../cache/store.js';
 import { runPurge, type PurgePlan } from '../cache/purge.js';
 import type { Clock } from '../core/clock.js';
@@ -16,6 +15,8 @@ export type CacheConfig = ForwardConfig['cache'];
 export async function createCacheStore(cfg: CacheConfig, deps: { clock: Clock; log: Logger }): Promise<CacheStore | undefined> {
   if (cfg.store === 'off') return undefined;
   if (cfg.store === 'memory') return createMemoryStore({ maxMemoryBytes: cfg.maxMemoryBytes, maxObjectBytes: cfg.maxObjectBytes, clock: deps.clock });
+  // Loaded only for a Redis store: @keyv/redis and its client are ~100 ms of every start-up with the memory store.
+  const { createRedisStore } = await import('../cache/stores/redis.js');
   const store = createRedisStore({
     url: cfg.store, namespace: cfg.redis.namespace, opTimeoutMs: cfg.opTimeoutMs, purgeTimeoutMs: cfg.redis.purgeTimeoutMs,
     chunkBytes: cfg.redis.chunkBytes, bodyMsPerMiB: cfg.redis.bodyMsPerMiB, failureThreshold: cfg.redis.failureThreshold, probeIntervalMs: cfg.redis.probeIntervalMs,

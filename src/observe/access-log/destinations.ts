@@ -1,5 +1,4 @@
 import pino from 'pino';
-import pinoRoll from 'pino-roll';
 import { degradeOnError } from '../degrade.js';
 
 /** Something lines can be written to: stdout (sonic-boom, asynchronous) or a pino-roll file. */
@@ -33,6 +32,8 @@ const BOOM = { sync: false, minLength: 4096, contentMode: 'buffer' } as const;
 /** "-" → stdout (fd 1, or the fd given for tests/TUI); anything else → a file rotated by size and/or time. */
 export async function openSink(target: string, rotate: RotateOptions, stdoutFd = 1, onFailure: SinkFailure = () => undefined): Promise<LineSink> {
   if (target === '-') return wrap(pino.destination({ ...BOOM, fd: stdoutFd }), false, (err) => onFailure(target, err));
+  // Loaded only for a file destination: pino-roll pulls in date-fns, ~150 ms of every start-up that logs to stdout.
+  const { default: pinoRoll } = await import('pino-roll');
   const stream = await pinoRoll({
     ...BOOM, file: target, mkdir: true, limit: { count: rotate.count },
     ...(rotate.size !== undefined ? { size: rotate.size } : {}),

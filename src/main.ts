@@ -2,17 +2,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/load.js';
-import { cacheCommand } from './cli/cache.js';
-import { caCommand } from './cli/ca.js';
-import { chainCommand } from './cli/chain.js';
-import { demoBackendCommand } from './cli/demo-backend.js';
-import { forwardCommand } from './cli/forward.js';
-import { l4Command } from './cli/l4.js';
-import { logCommand } from './cli/log.js';
-import { policyCommand } from './cli/policy.js';
-import { reverseCommand } from './cli/reverse.js';
-import { routeCommand } from './cli/route.js';
-import { tuiCommand } from './cli/tui.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -23,17 +12,29 @@ const program = new Command('portico')
   .showHelpAfterError()
   .exitOverride();
 
-program.addCommand(forwardCommand());
-program.addCommand(reverseCommand());
-program.addCommand(l4Command());
-program.addCommand(routeCommand());
-program.addCommand(caCommand());
-program.addCommand(cacheCommand());
-program.addCommand(policyCommand());
-program.addCommand(tuiCommand(version));
-program.addCommand(logCommand());
-program.addCommand(chainCommand());
-program.addCommand(demoBackendCommand());
+/**
+ * Each subcommand's module, in help order. Only the one named on the command line is loaded (its mode's servers,
+ * stores and libraries); help, --version and anything commander must reject load them all. Loading every mode for
+ * every start cost ~0.5 s of CPU, paid by each `portico policy test` and each worker process.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
+  ['forward', async () => (await import('./cli/forward.js')).forwardCommand()],
+  ['reverse', async () => (await import('./cli/reverse.js')).reverseCommand()],
+  ['l4', async () => (await import('./cli/l4.js')).l4Command()],
+  ['route', async () => (await import('./cli/route.js')).routeCommand()],
+  ['ca', async () => (await import('./cli/ca.js')).caCommand()],
+  ['cache', async () => (await import('./cli/cache.js')).cacheCommand()],
+  ['policy', async () => (await import('./cli/policy.js')).policyCommand()],
+  ['tui', async () => (await import('./cli/tui.js')).tuiCommand(version)],
+  ['log', async () => (await import('./cli/log.js')).logCommand()],
+  ['chain', async () => (await import('./cli/chain.js')).chainCommand()],
+  ['demo-backend', async () => (await import('./cli/demo-backend.js')).demoBackendCommand()],
+];
+
+const named = process.argv[2];
+const matching = COMMANDS.filter(([name]) => name === named);
+const toLoad = named === '-V' || named === '--version' ? [] : matching.length > 0 ? matching : COMMANDS;
+for (const [, load] of toLoad) program.addCommand(await load());
 
 // Output nobody can take (stdout on a full disk, a closed pipe) must not take the proxy down; the log sinks degrade
 // on their own (observe/degrade.ts).

@@ -3,27 +3,14 @@ import { createHash } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startL4InProcess, startTcpEcho, talk, type InProcessL4, type TcpEcho } from '../helpers/l4.js';
+import { describe, expect, it } from 'vitest';
+import { l4Fixtures, talk, type InProcessL4 } from '../helpers/l4.js';
 
 // The raw-handle fast path (src/l4/tcp-fast.ts): taken where the listener reads nothing before routing and the
 // pool has no warm sockets or coalescing. Which path a connection took is seen on the 'net.server.socket'
 // diagnostics channel, which net publishes for each accepted net.Socket and the fast path never does.
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined); });
-
-async function backends(...names: string[]): Promise<TcpEcho[]> {
-  const bs = await Promise.all(names.map((n) => startTcpEcho(n)));
-  for (const b of bs) cleanup.push(() => b.close());
-  return bs;
-}
-
-async function l4(input: Record<string, unknown>): Promise<InProcessL4> {
-  const x = await startL4InProcess(input);
-  cleanup.push(() => x.lb.close(0));
-  return x;
-}
+const { backends, l4, onCleanup } = l4Fixtures();
 
 const single = (addrs: string[], pool: Record<string, unknown> = {}, listener: Record<string, unknown> = {}): Record<string, unknown> => ({
   listeners: [{ listen: '127.0.0.1:0', pool: 'p', ...listener }],
@@ -37,7 +24,7 @@ function socketPathCount(port: () => number): { readonly n: number } {
     if ((msg as { socket: net.Socket }).socket.localPort === port()) seen.n++;
   };
   diagnostics.subscribe('net.server.socket', onSocket);
-  cleanup.push(async () => { diagnostics.unsubscribe('net.server.socket', onSocket); });
+  onCleanup(async () => { diagnostics.unsubscribe('net.server.socket', onSocket); });
   return seen;
 }
 
@@ -48,7 +35,7 @@ async function server(onConn: (s: net.Socket) => void, opts: net.ServerOpts = {}
   await once(srv, 'listening');
   const sockets = new Set<net.Socket>();
   srv.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
-  cleanup.push(() => new Promise((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }));
+  onCleanup(() => new Promise((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }));
   return `127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
 }
 
@@ -60,12 +47,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 async function stalledListener(): Promise<string> {
   const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.stdout.write(this.address().port + '\\n') })"], { stdio: ['ignore', 'pipe', 'ignore'] });
-  cleanup.push(async () => { child.kill('SIGKILL'); });
+  onCleanup(async () => { child.kill('SIGKILL'); });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const port = Number(line.toString().trim());
   child.kill('SIGSTOP');
   const fillers = Array.from({ length: 4 }, () => net.connect(port, '127.0.0.1').on('error', () => undefined));
-  cleanup.push(async () => { for (const f of fillers) f.destroy(); });
+  onCleanup(async () => { for (const f of fillers) f.destroy(); });
   await sleep(200);
   return `127.0.0.1:${port}`;
 }
@@ -142,7 +129,7 @@ describe('portico l4 fast path (raw libuv handles)', () => {
     const base = process.memoryUsage().arrayBuffers;
     let peak = 0;
     const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().arrayBuffers - base); }, 20);
-    cleanup.push(async () => clearInterval(sampler));
+    onCleanup(async () => clearInterval(sampler));
     const hash = createHash('sha256');
     let got = 0;
     let nextStall = 16 * 1024 * 1024;
@@ -218,7 +205,7 @@ describe('portico l4 fast path (raw libuv handles)', () => {
     busy.on('data', () => undefined);
     const t0 = Date.now();
     const timer = setInterval(() => busy.write('.'), 50);
-    cleanup.push(async () => { clearInterval(timer); busy.destroy(); });
+    onCleanup(async () => { clearInterval(timer); busy.destroy(); });
     await once(quiet, 'close');
     const idleFor = Date.now() - t0;
     expect(idleFor).toBeGreaterThanOrEqual(190);
@@ -293,7 +280,7 @@ describe('portico l4 fast path (raw libuv handles)', () => {
     const v6 = net.createServer((s) => s.end('six'));
     v6.listen(0, '::1');
     await once(v6, 'listening');
-    cleanup.push(() => new Promise((r) => v6.close(() => r())));
+    onCleanup(() => new Promise((r) => v6.close(() => r())));
     const [b] = await backends('named');
     const x = await l4({
       listeners: [{ listen: '127.0.0.1:0', pool: 'six' }, { listen: '127.0.0.1:0', pool: 'named' }],

@@ -1,24 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeV1, parseProxyHeader } from '../../src/l4/proxy-protocol.js';
-import { startL4InProcess, startTcpEcho, talk, type InProcessL4, type TcpEcho } from '../helpers/l4.js';
+import { l4Fixtures, talk, type TcpEcho } from '../helpers/l4.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined); });
-
-async function backends(...names: string[]): Promise<TcpEcho[]> {
-  const bs = await Promise.all(names.map((n) => startTcpEcho(n)));
-  for (const b of bs) cleanup.push(() => b.close());
-  return bs;
-}
-
-async function l4(input: Record<string, unknown>): Promise<InProcessL4> {
-  const x = await startL4InProcess(input);
-  cleanup.push(() => x.lb.close(0));
-  return x;
-}
+const { backends, l4, onCleanup } = l4Fixtures();
 
 const single = (bs: TcpEcho[], pool: Record<string, unknown> = {}, listener: Record<string, unknown> = {}): Record<string, unknown> => ({
   listeners: [{ listen: '127.0.0.1:0', pool: 'p', ...listener }],
@@ -174,7 +161,7 @@ describe('portico l4 over TCP', () => {
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    cleanup.push(() => new Promise((r) => server.close(() => r())));
+    onCleanup(() => new Promise((r) => server.close(() => r())));
     const x = await l4({ listeners: [{ listen: '127.0.0.1:0', pool: 'p' }], pools: { p: { backends: [`127.0.0.1:${(server.address() as net.AddressInfo).port}`] } } });
     const client = net.connect(x.port(), '127.0.0.1');
     const hash = createHash('sha256');

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import { createEventBus, type ProxyEvent } from '../../src/core/events.js';
 import type { FlowRecord } from '../../src/core/flow.js';
 import { validateConfig } from '../../src/config/load.js';
@@ -95,5 +96,32 @@ export async function startL4InProcess(input: Record<string, unknown>): Promise<
       }
       return flows;
     },
+  };
+}
+
+/** What each L4 test file opens per test: echo backends and in-process balancers, closed after every test. */
+export interface L4Fixtures {
+  backends(...names: string[]): Promise<TcpEcho[]>;
+  l4(input: Record<string, unknown>): Promise<InProcessL4>;
+  /** Runs after the test, before the fixtures opened earlier (last opened, first closed); failures are ignored. */
+  onCleanup(fn: () => Promise<void>): void;
+}
+
+/** Call at a test file's top level: registers the afterEach that closes what the tests opened through it. */
+export function l4Fixtures(): L4Fixtures {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined); });
+  return {
+    async backends(...names) {
+      const bs = await Promise.all(names.map((n) => startTcpEcho(n)));
+      for (const b of bs) cleanup.push(() => b.close());
+      return bs;
+    },
+    async l4(input) {
+      const x = await startL4InProcess(input);
+      cleanup.push(() => x.lb.close(0));
+      return x;
+    },
+    onCleanup: (fn) => { cleanup.push(fn); },
   };
 }

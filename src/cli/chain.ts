@@ -5,6 +5,7 @@ import { chainConfigSchema, type ChainConfig } from '../chain/config.js';
 import { defaultChainConfig, tryThis } from '../chain/defaults.js';
 import { startChain, type Chain } from '../chain/start.js';
 import { systemClock } from '../core/clock.js';
+import { captureConsole } from '../observe/console-capture.js';
 import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { runUntilSignal } from './signals.js';
@@ -48,6 +49,7 @@ export function chainCommand(): Command {
       if (flags.tui) assertTerminal();
       const tuiFd = flags.tui ? openTuiLog() : undefined;
       const log = createLogger(config.log.level, tuiFd);
+      captureConsole(log); // a library's console output must not land in the access log on stdout or on the TUI
       const chain = await startChain(config, { log });
       const { forward, reverse } = chain;
       const gauges = (): { inFlight: number; tunnels: number } => ({

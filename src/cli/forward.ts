@@ -7,6 +7,7 @@ import { isClusterWorker, reportReady, workerObservers } from '../cluster/worker
 import { ConfigError, mergeConfig, readConfigFile, validateConfig } from '../config/load.js';
 import { forwardConfigSchema, type ForwardConfig } from '../config/schema.js';
 import { startForward } from '../forward/server.js';
+import { captureConsole } from '../observe/console-capture.js';
 import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { flagsToConfig, normalizeFileConfig, type ForwardFlags } from './forward-options.js';
@@ -63,6 +64,7 @@ export function forwardCommand(): Command {
       if (flags.tui) assertTerminal();
       const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
       const log = createLogger(config.log.level, tuiFd);
+      captureConsole(log); // a library's console output must not land in the access log on stdout or on the TUI
       const proxy = await startForward(config, { log });
       const live = {
         purgeCache: (plan: PurgePlan) => proxy.purgeCache(plan),

@@ -8,6 +8,7 @@ import { ConfigError, mergeConfig, readConfigFile, validateConfig, type PlainObj
 import { BALANCE_HELP } from '../balance/spec.js';
 import { l4ConfigSchema, type L4Config } from '../l4/config.js';
 import { startL4 } from '../l4/server.js';
+import { captureConsole } from '../observe/console-capture.js';
 import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { runUntilSignal } from './signals.js';
@@ -112,6 +113,7 @@ export function l4Command(): Command {
       if (flags.tui) assertTerminal();
       const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
       const log = createLogger(config.log.level, tuiFd);
+      captureConsole(log); // a library's console output must not land in the access log on stdout or on the TUI
       const lb = await startL4(config, { log });
       let observers;
       try {

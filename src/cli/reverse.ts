@@ -5,6 +5,7 @@ import { runClusterPrimaryIfAsked } from '../cluster/run.js';
 import { isClusterWorker, reportReady, workerObservers } from '../cluster/worker.js';
 import { mergeConfig, readConfigFile, validateConfig, type PlainObject } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
+import { captureConsole } from '../observe/console-capture.js';
 import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { reverseConfigSchema, type ReverseConfig } from '../reverse/config.js';
@@ -86,6 +87,7 @@ export function reverseCommand(): Command {
       if (flags.tui) assertTerminal();
       const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
       const log = createLogger(config.log.level, tuiFd);
+      captureConsole(log); // a library's console output must not land in the access log on stdout or on the TUI
       const proxy = await startReverse(config, { log });
       const live = {
         inFlight: () => proxy.stats().inFlight, rejections: () => proxy.rejections(),

@@ -87,3 +87,25 @@ describe('portico forward with a taken admin port', () => {
     }
   });
 });
+
+describe('portico forward with a Redis Sentinel store nobody answers', () => {
+  it('keeps stdout to JSON lines: the Sentinel client\'s console output goes to the process log', async () => {
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r)); // nothing listens there now
+    const p = spawnPortico(['--listen', '127.0.0.1:0', '--rules', 'none', '--admin', '127.0.0.1:0',
+      '--cache', `redis+sentinel://127.0.0.1:${port}/nobody`, '--log-level', 'warn']);
+    await p.ready;
+    // @redis/client console.logs "None of the sentinels are available" with its stack about once a second.
+    const lines = await until(async () => p.out().split('\n').filter((l) => l.startsWith('{')),
+      (ls) => ls.some((l) => l.includes('None of the sentinels are available')), 15_000);
+    p.proc.kill('SIGTERM');
+    await once(p.proc, 'exit');
+    const other = p.out().split('\n').filter((l) => l !== '' && !l.startsWith('{') && !/^portico (forward listening|admin) on /.test(l));
+    expect(other).toEqual([]); // no raw stack trace lines on stdout
+    const line = JSON.parse(lines.find((l) => l.includes('None of the sentinels'))!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 40, msg: 'a library wrote to the console' });
+  }, 30_000);
+});

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { systemClock } from '../../src/core/clock.js';
 import { createRedisStore, type RedisStoreOptions } from '../../src/cache/stores/redis.js';
 import { primaryKey } from '../../src/cache/key.js';
+import type { StoreUnderTest } from '../conformance/cache-store.js';
 
 export const REDIS_URL = process.env.PORTICO_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 
@@ -41,6 +42,17 @@ export function redisStore(overrides: Partial<RedisStoreOptions> = {}): ReturnTy
     url: REDIS_URL, namespace: testNamespace(), opTimeoutMs: 50, purgeTimeoutMs: 5000, chunkBytes: 256 * 1024, bodyMsPerMiB: 25,
     failureThreshold: 3, probeIntervalMs: 200, clock: systemClock, log: pino({ level: 'silent' }), ...overrides,
   });
+}
+
+/** A Redis store for the conformance suite (describeCacheStore): real time, purged and closed after each test. */
+export async function liveRedisStore(overrides: Partial<RedisStoreOptions> = {}): Promise<StoreUnderTest> {
+  const store = redisStore({ opTimeoutMs: 1000, ...overrides });
+  if (!(await store.ready(3000))) throw new Error(`the Redis store at ${overrides.url ?? REDIS_URL} was not ready within 3 s`);
+  return {
+    store,
+    advance: (ms) => new Promise((r) => setTimeout(r, ms)),
+    cleanup: async () => { await store.purge({ kind: 'all' }); await store.close(); },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeCacheStore, entry } from '../../conformance/cache-store.js';
-import { redisMode, redisStore } from '../../helpers/redis.js';
+import { liveRedisStore, redisMode, redisStore } from '../../helpers/redis.js';
 import { spawnCluster, type TestCluster } from '../../helpers/redis-cluster.js';
 import { clusterSeeds } from '../../../src/cache/stores/redis-codec.js';
 
@@ -20,15 +20,7 @@ describe.runIf(mode === 'run')('Redis Cluster store', () => {
   beforeAll(async () => { cluster = await spawnCluster(); }, 20_000);
   afterAll(async () => { await cluster.stop(); });
 
-  describeCacheStore('redis cluster (3 masters)', async () => {
-    const store = redisStore({ url: cluster.url, opTimeoutMs: 1000 });
-    expect(await store.ready(3000)).toBe(true);
-    return {
-      store,
-      advance: (ms) => new Promise((r) => setTimeout(r, ms)),
-      cleanup: async () => { await store.purge({ kind: 'all' }); await store.close(); },
-    };
-  }, { ttlStepMs: 150 });
+  describeCacheStore('redis cluster (3 masters)', () => liveRedisStore({ url: cluster.url }), { ttlStepMs: 150 });
 
   it('spreads entries over the masters and reads multi-chunk bodies with one MGET per entry', async () => {
     const store = redisStore({ url: cluster.url, opTimeoutMs: 1000, chunkBytes: 1000 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeCacheStore, entry } from '../../conformance/cache-store.js';
-import { freePort, redisStore, testNamespace } from '../../helpers/redis.js';
+import { freePort, liveRedisStore, redisStore, testNamespace } from '../../helpers/redis.js';
 import { spawnSentinel, type TestSentinel } from '../../helpers/redis-sentinel.js';
 import { sentinelTarget } from '../../../src/cache/stores/redis-codec.js';
 
@@ -56,15 +56,7 @@ describe.runIf(mode === 'run')('Redis Sentinel store (own master + sentinel on s
   beforeAll(async () => { sentinel = await spawnSentinel(); }, 20_000);
   afterAll(async () => { await sentinel.stop(); });
 
-  describeCacheStore('redis via sentinel', async () => {
-    const store = redisStore({ url: sentinel.url, opTimeoutMs: 1000 });
-    expect(await store.ready(3000)).toBe(true);
-    return {
-      store,
-      advance: (ms) => new Promise((r) => setTimeout(r, ms)),
-      cleanup: async () => { await store.purge({ kind: 'all' }); await store.close(); },
-    };
-  }, { ttlStepMs: 150 });
+  describeCacheStore('redis via sentinel', () => liveRedisStore({ url: sentinel.url }), { ttlStepMs: 150 });
 
   it('writes land on the master the sentinel names (seen there with redis-cli), and purge empties it', async () => {
     const namespace = testNamespace();

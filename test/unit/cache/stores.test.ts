@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../../src/cache/stores/memory.js';
 import { describeCacheStore } from '../../conformance/cache-store.js';
-import { REDIS_URL, redisMode, redisStore, testNamespace } from '../../helpers/redis.js';
+import { liveRedisStore, REDIS_URL, redisMode, redisStore, testNamespace } from '../../helpers/redis.js';
 import { entry } from '../../conformance/cache-store.js';
 import { execFileSync } from 'node:child_process';
 
@@ -19,15 +19,7 @@ if (mode === 'fail') {
     });
   });
 } else if (mode === 'run') {
-  describeCacheStore('redis (@keyv/redis, chunked raw Buffers)', async () => {
-    const store = redisStore({ opTimeoutMs: 1000 });
-    await store.ready(2000);
-    return {
-      store,
-      advance: (ms) => new Promise((r) => setTimeout(r, ms)),
-      cleanup: async () => { await store.purge({ kind: 'all' }); await store.close(); },
-    };
-  }, { ttlStepMs: 150 });
+  describeCacheStore('redis (@keyv/redis, chunked raw Buffers)', () => liveRedisStore(), { ttlStepMs: 150 });
 }
 
 describe.runIf(mode === 'run')('redis key layout', () => {

@@ -12,10 +12,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { ROOT, spawnReady, stopAll, stopChildrenOnSignal, type Proc } from './lib/procs.js';
+import { freePort } from '../helpers/ports.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 180);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 6);
@@ -241,14 +242,6 @@ function rssMiB(proc: Proc): number {
   } catch {
     return 0;
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = createNetServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 function tcpOpen(port: number): Promise<boolean> {

@@ -6,6 +6,7 @@ import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
 import { openTunnel } from '../helpers/tunnel.js';
 import type { ProxyEvent } from '../../src/core/events.js';
+import { freePort } from '../helpers/ports.js';
 
 type TunnelEnd = Extract<ProxyEvent, { type: 'tunnel.end' }>;
 
@@ -92,11 +93,3 @@ describe('CONNECT without interception', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpEcho, talk, type TcpEcho } from '../helpers/l4.js';
-import { freePort } from '../helpers/redis.js';
+import { freePort } from '../helpers/ports.js';
 import { hasTmux, sessionGone, tmux, waitScreen } from '../helpers/tmux.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportHar } from '../../src/cli/log.js';
 import { until } from '../helpers/admin.js';
 import { curl } from '../helpers/curl.js';
+import { freePort } from '../helpers/ports.js';
 import { startHttpOrigin, type Origin } from '../helpers/origin.js';
 
 const MAIN = join(import.meta.dirname, '../../src/main.ts');
@@ -90,11 +91,7 @@ describe('portico forward with a taken admin port', () => {
 
 describe('portico forward with a Redis Sentinel store nobody answers', () => {
   it('keeps stdout to JSON lines: the Sentinel client\'s console output goes to the process log', async () => {
-    const closed = createServer();
-    closed.listen(0, '127.0.0.1');
-    await once(closed, 'listening');
-    const port = (closed.address() as { port: number }).port;
-    await new Promise((r) => closed.close(r)); // nothing listens there now
+    const port = await freePort(); // nothing listens there
     const p = spawnPortico(['--listen', '127.0.0.1:0', '--rules', 'none', '--admin', '127.0.0.1:0',
       '--cache', `redis+sentinel://127.0.0.1:${port}/nobody`, '--log-level', 'warn']);
     await p.ready;

@@ -9,6 +9,7 @@ import { reverseConfigSchema } from '../../src/reverse/config.js';
 import { waitFor } from '../helpers/proxy.js';
 import { startBackend, startTestReverse, type TestBackend } from '../helpers/reverse.js';
 import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
+import { freePort } from '../helpers/ports.js';
 
 let pki: TestPki;
 let b1: TestBackend;
@@ -33,14 +34,6 @@ afterAll(async () => {
 });
 
 /** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 const cfg = (listen: unknown, backend: TestBackend = b1) => validateConfig(reverseConfigSchema,
   mergeConfig({ log: { level: 'silent' }, shutdown: { graceMs: 2_000 } }, { listen, pools: { web: { backends: [backend.address] } } } as PlainObject), 'test');
 const tls = () => ({ cert: join(pki.dir, 'leaf.pem'), key: join(pki.dir, 'leaf.key') });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/proxy.js';
-import { freePort } from '../helpers/redis.js';
+import { freePort } from '../helpers/ports.js';
 import { startBackend, startTestReverse } from '../helpers/reverse.js';
 
 const cleanup: Array<() => Promise<void>> = [];

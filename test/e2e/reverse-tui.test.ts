@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/redis.js';
+import { freePort } from '../helpers/ports.js';
 import { startBackend, type TestBackend } from '../helpers/reverse.js';
 import { hasTmux, sessionGone, tmux, waitScreen } from '../helpers/tmux.js';
 

@@ -1,12 +1,13 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curl } from '../helpers/curl.js';
 import { startHttpOrigin, type Origin } from '../helpers/origin.js';
+import { freePort } from '../helpers/ports.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 const SESSION = `portico-tui-${process.pid}`;
@@ -44,14 +45,6 @@ async function waitScreen(test: (s: string) => boolean, what: string, timeoutMs 
     if (test(last)) return last;
   }
   throw new Error(`screen never showed ${what}; last screen:\n${last}`);
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => srv.once('listening', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 describe.skipIf(!hasTmux())('portico forward --tui in a real terminal (tmux)', () => {

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import pino from 'pino';
 import { systemClock } from '../../src/core/clock.js';
 import { createRedisStore, type RedisStoreOptions } from '../../src/cache/stores/redis.js';
 import { primaryKey } from '../../src/cache/key.js';
+import { freePort } from './ports.js';
 import type { StoreUnderTest } from '../conformance/cache-store.js';
+
+export { freePort };
 
 export const REDIS_URL = process.env.PORTICO_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 
@@ -72,14 +74,6 @@ export async function waitStoredInRedis(namespace: string, url: string, timeoutM
   } finally {
     await store.close();
   }
-}
-
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** A throwaway redis-server (no persistence) for outage tests; killed by its pid. */

@@ -69,7 +69,13 @@ const WEEKDAY: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4
 /** One formatter per policy (creating it is the slow part); throws RangeError on an unknown time zone. */
 export function zonedClock(timeZone: string): (at: number) => ZonedTime {
   const fmt = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  // formatToParts costs microseconds and every request with a time-window rule asks: the answer holds for the whole
+  // minute (time-zone offsets change on whole minutes), so the last one is kept.
+  let lastMinute = Number.NaN;
+  let last: ZonedTime = { weekday: 0, minutes: 0 };
   return (at) => {
+    const minute = Math.floor(at / 60_000);
+    if (minute === lastMinute) return last;
     let weekday = 0;
     let h = 0;
     let m = 0;
@@ -78,6 +84,8 @@ export function zonedClock(timeZone: string): (at: number) => ZonedTime {
       else if (p.type === 'hour') h = Number(p.value);
       else if (p.type === 'minute') m = Number(p.value);
     }
-    return { weekday, minutes: h * 60 + m };
+    lastMinute = minute;
+    last = { weekday, minutes: h * 60 + m };
+    return last;
   };
 }

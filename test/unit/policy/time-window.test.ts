@@ -37,4 +37,15 @@ describe('time windows', () => {
     expect(zonedClock('UTC')(Date.UTC(2024, 5, 9, 23, 59))).toEqual({ weekday: 0, minutes: 23 * 60 + 59 });
     expect(() => zonedClock('Mars/Olympus')).toThrow(RangeError);
   });
+
+  it('keeps the answer for a minute, and only for that minute (DST switch, clock going back)', () => {
+    const berlin = zonedClock('Europe/Berlin');
+    // 2024-03-31 01:00 UTC: 02:00 CET becomes 03:00 CEST.
+    const before = Date.UTC(2024, 2, 31, 0, 59, 30);
+    expect(berlin(before)).toEqual({ weekday: 0, minutes: 60 + 59 });
+    expect(berlin(before + 29_000)).toEqual({ weekday: 0, minutes: 60 + 59 }); // same minute: the kept answer
+    expect(berlin(before + 30_000)).toEqual({ weekday: 0, minutes: 3 * 60 }); // next minute, after the switch
+    expect(berlin(before)).toEqual({ weekday: 0, minutes: 60 + 59 }); // an earlier minute is computed again
+    expect(berlin(Date.UTC(2024, 2, 31, 22, 0, 1))).toEqual({ weekday: 1, minutes: 0 }); // midnight: the next day
+  });
 });

@@ -5,11 +5,9 @@ import { chainConfigSchema, type ChainConfig } from '../chain/config.js';
 import { defaultChainConfig, tryThis } from '../chain/defaults.js';
 import { startChain, type Chain } from '../chain/start.js';
 import { systemClock } from '../core/clock.js';
-import { captureConsole } from '../observe/console-capture.js';
-import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { runUntilSignal } from './signals.js';
-import { assertTerminal, openTuiLog, runForwardTui, TUI_LOG_FILE } from './tui.js';
+import { processLogger, runForwardTui, TUI_LOG_FILE } from './tui.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -46,10 +44,7 @@ export function chainCommand(): Command {
     .option('--tui', `show every hop's flows in a terminal UI; logs then go to ./${TUI_LOG_FILE}`)
     .action(async (flags: ChainFlags) => {
       const config = loadChainConfig(flags);
-      if (flags.tui) assertTerminal();
-      const tuiFd = flags.tui ? openTuiLog() : undefined;
-      const log = createLogger(config.log.level, tuiFd);
-      captureConsole(log); // a library's console output must not land in the access log on stdout or on the TUI
+      const { log, tuiFd } = processLogger(config.log.level, flags.tui === true); // the TUI owns fd 1 when on
       const chain = await startChain(config, { log });
       const { forward, reverse } = chain;
       const gauges = (): { inFlight: number; tunnels: number } => ({

@@ -7,12 +7,10 @@ import { isClusterWorker, reportReady, workerObservers } from '../cluster/worker
 import { ConfigError, mergeConfig, readConfigFile, validateConfig } from '../config/load.js';
 import { forwardConfigSchema, type ForwardConfig } from '../config/schema.js';
 import { startForward } from '../forward/server.js';
-import { captureConsole } from '../observe/console-capture.js';
-import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { flagsToConfig, normalizeFileConfig, type ForwardFlags } from './forward-options.js';
 import { runUntilSignal } from './signals.js';
-import { assertTerminal, openTuiLog, runForwardTui, TUI_LOG_FILE } from './tui.js';
+import { processLogger, runForwardTui, TUI_LOG_FILE } from './tui.js';
 
 export const DEFAULT_CONFIG_FILE = 'portico.yaml';
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -61,10 +59,7 @@ export function forwardCommand(): Command {
     .action(async (flags: ForwardFlags) => {
       const config = loadForwardConfig(flags);
       if (await runClusterPrimaryIfAsked('forward', config, { version: VERSION, tui: flags.tui === true })) return;
-      if (flags.tui) assertTerminal();
-      const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
-      const log = createLogger(config.log.level, tuiFd);
-      captureConsole(log); // a library's console output must not land in the access log on stdout or on the TUI
+      const { log, tuiFd } = processLogger(config.log.level, flags.tui === true); // the TUI owns fd 1 when on
       const proxy = await startForward(config, { log });
       const live = {
         purgeCache: (plan: PurgePlan) => proxy.purgeCache(plan),

@@ -8,11 +8,9 @@ import { ConfigError, mergeConfig, readConfigFile, validateConfig, type PlainObj
 import { BALANCE_HELP } from '../balance/spec.js';
 import { l4ConfigSchema, type L4Config } from '../l4/config.js';
 import { startL4 } from '../l4/server.js';
-import { captureConsole } from '../observe/console-capture.js';
-import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { runUntilSignal } from './signals.js';
-import { assertTerminal, openTuiLog, runForwardTui, TUI_LOG_FILE } from './tui.js';
+import { processLogger, runForwardTui, TUI_LOG_FILE } from './tui.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -110,10 +108,7 @@ export function l4Command(): Command {
       // primary accept every connection and pass it to a worker over IPC, which doubled the CPU per new connection.
       if (cluster.isPrimary) cluster.schedulingPolicy = cluster.SCHED_NONE;
       if (await runClusterPrimaryIfAsked('l4', config, { version: VERSION })) return;
-      if (flags.tui) assertTerminal();
-      const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
-      const log = createLogger(config.log.level, tuiFd);
-      captureConsole(log); // a library's console output must not land in the access log on stdout or on the TUI
+      const { log, tuiFd } = processLogger(config.log.level, flags.tui === true); // the TUI owns fd 1 when on
       const lb = await startL4(config, { log });
       let observers;
       try {

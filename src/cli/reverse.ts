@@ -5,15 +5,13 @@ import { runClusterPrimaryIfAsked } from '../cluster/run.js';
 import { isClusterWorker, reportReady, workerObservers } from '../cluster/worker.js';
 import { mergeConfig, readConfigFile, validateConfig, type PlainObject } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
-import { captureConsole } from '../observe/console-capture.js';
-import { createLogger } from '../observe/logger.js';
 import { startObservers } from '../observe/observers.js';
 import { reverseConfigSchema, type ReverseConfig } from '../reverse/config.js';
 import { watchConfigFile } from '../reverse/config-watch.js';
 import { startReverse } from '../reverse/server.js';
 import { connectionFlags } from './forward-options.js';
 import { runUntilSignal } from './signals.js';
-import { assertTerminal, openTuiLog, runForwardTui, TUI_LOG_FILE } from './tui.js';
+import { processLogger, runForwardTui, TUI_LOG_FILE } from './tui.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -84,10 +82,7 @@ export function reverseCommand(): Command {
       const config = loadReverseConfig(flags);
       if (flags.tui && config.cluster.workers !== 1) throw new Error('--tui runs in one process: use it without --workers (or attach with portico tui --connect)');
       if (await runClusterPrimaryIfAsked('reverse', config, { version: VERSION })) return;
-      if (flags.tui) assertTerminal();
-      const tuiFd = flags.tui ? openTuiLog() : undefined; // the TUI owns fd 1: no log line may reach it
-      const log = createLogger(config.log.level, tuiFd);
-      captureConsole(log); // a library's console output must not land in the access log on stdout or on the TUI
+      const { log, tuiFd } = processLogger(config.log.level, flags.tui === true); // the TUI owns fd 1 when on
       const proxy = await startReverse(config, { log });
       const live = {
         inFlight: () => proxy.stats().inFlight, rejections: () => proxy.rejections(),

@@ -2,7 +2,8 @@ import { openSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { EventBus } from '../core/events.js';
-import { flushLogger } from '../observe/logger.js';
+import { captureConsole } from '../observe/console-capture.js';
+import { createLogger, flushLogger, type LogLevel } from '../observe/logger.js';
 import { busSource, type Gauges } from '../tui/source.js';
 import { SseSource } from '../tui/sse-source.js';
 
@@ -30,6 +31,19 @@ export function assertTerminal(): void {
 /** Opens ./portico.log for appending (0600: flows name clients and URLs) and returns its fd. */
 export function openTuiLog(path = TUI_LOG_FILE): number {
   return openSync(path, 'a', 0o600);
+}
+
+/**
+ * The process logger of a serving command. With the TUI (which owns fd 1 and needs a terminal) the log goes to
+ * ./portico.log, whose fd is returned for the access log too; without it, stdout. Either way a library's console
+ * output is captured into it, so it lands neither in the JSON access log on stdout nor on the TUI's screen.
+ */
+export function processLogger(level: LogLevel, tui: boolean): { log: Logger; tuiFd: number | undefined } {
+  if (tui) assertTerminal();
+  const tuiFd = tui ? openTuiLog() : undefined;
+  const log = createLogger(level, tuiFd);
+  captureConsole(log);
+  return { log, tuiFd };
 }
 
 export interface ForwardTuiOptions {

@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { curl } from '../helpers/curl.js';
-import { startHttpsOrigin, type Origin } from '../helpers/origin.js';
+import { httpsFixture, type HttpsFixture } from '../helpers/https-fixture.js';
+import type { Origin } from '../helpers/origin.js';
 import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
-import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
+import type { TestPki } from '../helpers/test-pki.js';
 import { openTunnel } from '../helpers/tunnel.js';
 import type { ProxyEvent } from '../../src/core/events.js';
 
 type FlowEnd = Extract<ProxyEvent, { type: 'flow.end' }>;
 
+let fx: HttpsFixture;
 let pki: TestPki;
 let origin: Origin;
 let certs: string;
@@ -20,15 +21,13 @@ let proxy: TestProxy;
 let caFile: string;
 
 beforeAll(async () => {
-  pki = await makeTestPki();
-  origin = await startHttpsOrigin(pki);
-  certs = await mkdtemp(join(tmpdir(), 'portico-certs-'));
+  fx = await httpsFixture();
+  ({ pki, origin, certs } = fx);
   caFile = join(certs, 'ca.pem');
-  proxy = await startTestProxy({ certs, mitm: { enabled: true }, connectPorts: [origin.port], upstream: { ca: pki.caFile } });
+  proxy = await fx.proxy({ certs, mitm: { enabled: true } });
 });
 afterAll(async () => {
-  await proxy.close(100);
-  await origin.close();
+  await fx.close();
 });
 
 async function tlsThroughProxy(p: TestProxy, target: string, opts: { servername?: string; ca: string; alpn?: string[] }): Promise<TLSSocket> {

@@ -1,13 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMON_USER_AGENT } from '../../src/config/schema.js';
 import type { ProxyEvent } from '../../src/core/events.js';
 import { curl } from '../helpers/curl.js';
-import { startHttpsOrigin, type Origin } from '../helpers/origin.js';
-import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
-import { makeTestPki, type TestPki } from '../helpers/test-pki.js';
+import { httpsFixture, type HttpsFixture } from '../helpers/https-fixture.js';
+import { waitFor, type TestProxy } from '../helpers/proxy.js';
 
 /**
  * Issue 3: what the origin actually receives for an ALLOWED request through intercepted HTTPS, under the strict
@@ -23,31 +20,19 @@ const CLIENT_HEADERS = [
   '-H', 'Via: 1.1 squid.corp.internal', '-H', 'User-Agent: secret-agent/1', '-H', 'Referer: https://elsewhere.example/page',
 ];
 
-let pki: TestPki;
-let origin: Origin;
-let dir: string;
-let certs: string;
+let fx: HttpsFixture;
 let strict: TestProxy;
 let standard: TestProxy;
 
 beforeAll(async () => {
-  pki = await makeTestPki();
-  origin = await startHttpsOrigin(pki);
-  dir = await mkdtemp(join(tmpdir(), 'portico-policy-'));
-  certs = await mkdtemp(join(tmpdir(), 'portico-certs-'));
   // An allow rule for the origin: the request is decided (not the default) and must still be anonymized.
-  await writeFile(join(dir, 'policy.yaml'), 'rules:\n  - { id: origin-ok, action: allow, host: localhost }\n');
-  const common = { policy: { rules: dir, watch: false }, certs, mitm: { enabled: true }, connectPorts: [origin.port], upstream: { ca: pki.caFile } };
-  strict = await startTestProxy({ ...common, anonymize: { profile: 'strict' } });
-  standard = await startTestProxy(common);
+  fx = await httpsFixture({ rules: 'rules:\n  - { id: origin-ok, action: allow, host: localhost }\n' });
+  const common = { certs: fx.certs, mitm: { enabled: true } };
+  strict = await fx.proxy({ ...common, anonymize: { profile: 'strict' } });
+  standard = await fx.proxy(common);
 });
 afterAll(async () => {
-  await strict.close(100);
-  await standard.close(100);
-  await origin.close();
-  await rm(dir, { recursive: true, force: true });
-  await rm(certs, { recursive: true, force: true });
-  await rm(pki.dir, { recursive: true, force: true });
+  await fx.close();
 });
 
 /** [lowercased name, value] pairs of what the origin received. */
@@ -59,7 +44,7 @@ function pairs(raw: readonly string[]): Array<[string, string]> {
 const values = (raw: readonly string[], name: string): string[] => pairs(raw).filter(([n]) => n === name).map(([, v]) => v);
 
 async function through(proxy: TestProxy, path: string, headers: string[] = CLIENT_HEADERS): Promise<Echo> {
-  const r = await curl(['-x', proxy.url, '--cacert', join(certs, 'ca.pem'), ...headers, `https://localhost:${origin.port}${path}`]);
+  const r = await curl(['-x', proxy.url, '--cacert', join(fx.certs, 'ca.pem'), ...headers, `https://localhost:${fx.origin.port}${path}`]);
   expect(r.status).toBe(200);
   return JSON.parse(r.body) as Echo;
 }
@@ -71,7 +56,7 @@ describe('anonymization over intercepted HTTPS (what the origin received)', () =
   it('strict: tracking parameters stripped from the query, path and other parameters kept', async () => {
     const echo = await through(strict, '/echo/s/page?utm_source=mail&id=7&fbclid=abc&UTM_Medium=x&gclid=g&q=cats');
     expect(echo.url).toBe('/echo/s/page?id=7&q=cats');
-    const flow = await flowEnd(strict, `https://localhost:${origin.port}/echo/s/page?id=7&q=cats`);
+    const flow = await flowEnd(strict, `https://localhost:${fx.origin.port}/echo/s/page?id=7&q=cats`);
     expect(flow.flow.notes.intercepted).toBe(true);
     expect(flow.flow.notes.policy).toMatchObject({ action: 'allow', rule: 'origin-ok' });
     expect(flow.flow.notes.anonymized).toEqual(expect.arrayContaining([
@@ -89,7 +74,7 @@ describe('anonymization over intercepted HTTPS (what the origin received)', () =
     expect(values(echo.rawHeaders, 'dnt')).toEqual(['1']);
     expect(values(echo.rawHeaders, 'sec-gpc')).toEqual(['1']);
     expect(values(echo.rawHeaders, 'via')).toEqual(['1.1 portico']); // only our own element (loop detection)
-    const flow = await flowEnd(strict, `https://localhost:${origin.port}/echo/strict`);
+    const flow = await flowEnd(strict, `https://localhost:${fx.origin.port}/echo/strict`);
     expect(flow.flow.notes.anonymized).toEqual(expect.arrayContaining([
       'removed X-Forwarded-For', 'removed Forwarded', 'removed X-Real-IP', 'removed From', 'removed Via', 'replaced User-Agent',
       'added DNT: 1', 'added Sec-GPC: 1',
@@ -97,7 +82,7 @@ describe('anonymization over intercepted HTTPS (what the origin received)', () =
   });
 
   it('strict: a same-site Referer is kept', async () => {
-    const referer = `https://localhost:${origin.port}/from`;
+    const referer = `https://localhost:${fx.origin.port}/from`;
     const echo = await through(strict, '/echo/same-site', ['-H', `Referer: ${referer}`]);
     expect(values(echo.rawHeaders, 'referer')).toEqual([referer]);
   });
@@ -112,7 +97,7 @@ describe('anonymization over intercepted HTTPS (what the origin received)', () =
     expect(values(echo.rawHeaders, 'user-agent')).toEqual(['secret-agent/1']);
     expect(values(echo.rawHeaders, 'from')).toEqual(['me@corp.example']);
     expect(values(echo.rawHeaders, 'referer')).toEqual(['https://elsewhere.example/page']);
-    const flow = await flowEnd(standard, `https://localhost:${origin.port}/echo/std?utm_source=mail&id=7`);
+    const flow = await flowEnd(standard, `https://localhost:${fx.origin.port}/echo/std?utm_source=mail&id=7`);
     expect(flow.flow.notes.intercepted).toBe(true);
     expect(flow.flow.notes.anonymized).toEqual(expect.arrayContaining(['removed X-Forwarded-For', 'removed Forwarded', 'removed X-Real-IP']));
     expect(flow.flow.notes.anonymized).not.toContain('replaced User-Agent');

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectHitTtl, startCountingOrigin, viaProxy, type CountingOrigin } from '../helpers/cache-origin.js';
-import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
-import type { ProxyEvent } from '../../src/core/events.js';
+import { expectHitTtl, flowWatch, startCountingOrigin, viaProxy, type CountingOrigin } from '../helpers/cache-origin.js';
+import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
 let origin: CountingOrigin;
 let proxy: TestProxy;
@@ -17,24 +16,7 @@ afterAll(async () => {
   await origin.close();
 });
 
-const flowsOf = (url: string): Array<Extract<ProxyEvent, { type: 'flow.end' }>> =>
-  proxy.events.filter((e): e is Extract<ProxyEvent, { type: 'flow.end' }> => e.type === 'flow.end' && e.flow.url === url);
-
-function cacheNote(url: string, nth: number): Promise<string | undefined> {
-  return waitFor(() => {
-    const flows = flowsOf(url);
-    return flows[nth] ? (flows[nth].flow.notes.cache ?? 'none') : undefined;
-  });
-}
-
-/**
- * Waits until n exchanges for url have ended: the memory store has a GET once its body has passed through, and a
- * HEAD's refresh or drop is done before its answer, both before flow.end. A HEAD does not coalesce with the GET
- * before it, so a fixed 30 ms pause was all that made it see the stored GET on a busy machine.
- */
-async function ended(url: string, n: number): Promise<void> {
-  await waitFor(() => flowsOf(url).length >= n || undefined);
-}
+const { cacheNote, ended } = flowWatch(() => proxy);
 
 /**
  * An origin that ignores conditionals (as many do for HEAD): GET always sends the body with max-age=0 (stored for

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { expectHitTtl, startCountingOrigin, viaProxy, fixed, type CountingOrigin } from '../helpers/cache-origin.js';
+import { expectHitTtl, flowWatch, startCountingOrigin, viaProxy, fixed, type CountingOrigin } from '../helpers/cache-origin.js';
 import { startTestProxy, waitFor, type TestProxy } from '../helpers/proxy.js';
 import { within } from '../helpers/raw-http.js';
-import type { ProxyEvent } from '../../src/core/events.js';
 import { purgePlan } from '../../src/cache/purge.js';
 
 let origin: CountingOrigin;
@@ -20,24 +19,7 @@ afterAll(async () => {
   await origin.close();
 });
 
-const flowsOf = (url: string): Array<Extract<ProxyEvent, { type: 'flow.end' }>> =>
-  proxy.events.filter((e): e is Extract<ProxyEvent, { type: 'flow.end' }> => e.type === 'flow.end' && e.flow.url === url);
-
-function cacheNote(url: string, nth = 0): Promise<string | undefined> {
-  return waitFor(() => {
-    const flows = flowsOf(url);
-    return flows[nth] ? (flows[nth].flow.notes.cache ?? 'none') : undefined;
-  });
-}
-
-/**
- * Waits until n exchanges for url have ended. The memory store has a response once its body has passed through,
- * which is before its flow ends; the client may have read the body earlier. The next request may count on the entry
- * from here on, instead of after a fixed pause a slow machine can outrun.
- */
-async function ended(url: string, n: number): Promise<void> {
-  await waitFor(() => flowsOf(url).length >= n || undefined);
-}
+const { cacheNote, ended } = flowWatch(() => proxy);
 
 describe('cache through the forward proxy (memory store)', () => {
   it('a fresh hit never reaches the origin and carries Age and Cache-Status', async () => {

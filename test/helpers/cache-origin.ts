@@ -1,6 +1,8 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
+import type { ProxyEvent } from '../../src/core/events.js';
+import { waitFor, type TestProxy } from './proxy.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 
@@ -88,4 +90,31 @@ export function expectHitTtl(cacheStatus: string | string[] | undefined, maxAge:
   if (ttl > maxAge || ttl < maxAge - elapsed - 1) {
     throw new Error(`ttl=${ttl} outside [${maxAge - elapsed - 1}, ${maxAge}] (${elapsed} s since the entry was stored)`);
   }
+}
+
+type FlowEnd = Extract<ProxyEvent, { type: 'flow.end' }>;
+
+/**
+ * A test proxy's finished exchanges by URL (`proxy` is read at each call, so the watch can be made before the proxy
+ * starts): the cache note of the nth exchange once it has ended, and waiting until n have ended. The memory store
+ * has a response once its body has passed through, before its flow ends, so the next request may count on the entry
+ * from there on instead of after a fixed pause a slow machine can outrun.
+ */
+export function flowWatch(proxy: () => TestProxy): {
+  flowsOf(url: string): FlowEnd[];
+  cacheNote(url: string, nth?: number): Promise<string | undefined>;
+  ended(url: string, n: number): Promise<void>;
+} {
+  const flowsOf = (url: string): FlowEnd[] =>
+    proxy().events.filter((e): e is FlowEnd => e.type === 'flow.end' && e.flow.url === url);
+  return {
+    flowsOf,
+    cacheNote: (url, nth = 0) => waitFor(() => {
+      const flows = flowsOf(url);
+      return flows[nth] ? (flows[nth].flow.notes.cache ?? 'none') : undefined;
+    }),
+    ended: async (url, n) => {
+      await waitFor(() => flowsOf(url).length >= n || undefined);
+    },
+  };
 }

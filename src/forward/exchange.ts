@@ -101,15 +101,10 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-/** Runs the pipeline for a flow and writes the outcome; always ends in exactly one flow.end. */
-export function runExchange(flow: Flow, res: ServerResponse, deps: ExchangeDeps): Promise<void> {
-  return new Promise((resolve) => exchange(flow, res, deps, resolve));
-}
-
 /**
- * runExchange with a callback, called once when the exchange is over (after its flow.end): the forward front door's
- * hot path, where a memory-cache hit is answered in the request's own turn with no promise built (each async layer
- * here cost a promise and a microtask hop per request).
+ * Runs the pipeline for a flow and writes the outcome; always ends in exactly one flow.end, then calls `done` once.
+ * A callback, not a promise: both front doors' hot path, where a memory-cache hit is answered in the request's own
+ * turn with no promise built (each async layer here cost a promise and a microtask hop per request).
  */
 export function exchange(flow: Flow, res: ServerResponse, deps: ExchangeDeps, done: () => void): void {
   const result = deps.pipeline.runNow(flow);

@@ -3,11 +3,12 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
 import { ProxyError } from '../core/errors.js';
+import { once } from '../core/once.js';
 import type { RejectReason } from '../core/rejections.js';
 import { createEventBus, type EventBus } from '../core/events.js';
 import { createIdGenerator } from '../core/ids.js';
 import { Drain } from '../forward/drain.js';
-import { createFlow, rejectExchange, runExchange, type ExchangeDeps } from '../forward/exchange.js';
+import { createFlow, exchange, rejectExchange, type ExchangeDeps } from '../forward/exchange.js';
 import { FrontDoor, frontDoorServerOptions } from '../forward/front-door.js';
 import { shutdown } from '../forward/lifecycle.js';
 import { formatAuthority } from '../forward/target.js';
@@ -69,10 +70,14 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (door.screen(req, res)) return;
       drain.begin();
-      handle(req, res, exchangeDeps, fallbackHost).then(ended, () => {
+      // once(): the exchange's callback and a throw must not both count the request as done.
+      const done = once(ended);
+      try {
+        handle(req, res, exchangeDeps, fallbackHost, done);
+      } catch {
         res.destroy();
-        drain.end();
-      });
+        done();
+      }
     });
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       if (!door.screenRaw(req, socket)) onUpgrade(req, socket, head);
@@ -124,19 +129,18 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
 }
 
 /**
- * Not an async function: it hands back runExchange()'s own promise rather than wrapping it in another (an async
- * function returning a promise costs one more promise and its resolution hops per request); a throw still rejects.
+ * A callback, not a promise (as the forward front door): the exchange builds no promise of its own and takes no
+ * microtask hop per layer; `done` runs once the exchange is over, after its flow.end.
  */
-function handle(req: IncomingMessage, res: ServerResponse, deps: ExchangeDeps, fallbackHost: string): Promise<void> {
-  try {
-    const target = req.url ?? '/';
-    const url = originFormUrl(req, target, fallbackHost);
-    const flow = createFlow(req, res, url ?? new URL('http://invalid.invalid/'), deps);
-    if (url === undefined) return rejectExchange(flow, res, new ProxyError('BAD_REQUEST', `expected an origin-form target, got "${target}"`), deps);
-    return runExchange(flow, res, deps);
-  } catch (err) {
-    return Promise.reject(err);
-  }
+function handle(req: IncomingMessage, res: ServerResponse, deps: ExchangeDeps, fallbackHost: string, done: () => void): void {
+  const target = req.url ?? '/';
+  const url = originFormUrl(req, target, fallbackHost);
+  const flow = createFlow(req, res, url ?? new URL('http://invalid.invalid/'), deps);
+  if (url !== undefined) return exchange(flow, res, deps, done);
+  rejectExchange(flow, res, new ProxyError('BAD_REQUEST', `expected an origin-form target, got "${target}"`), deps).then(done, () => {
+    res.destroy();
+    done();
+  });
 }
 
 /** The request's URL from an origin-form target and its Host (or the first listener's authority); undefined if neither parses. */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/proxy.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { startBackend, startTestReverse, type TestBackend } from '../helpers/reverse.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -34,6 +35,22 @@ describe('reverse proxy over real backends', () => {
     const flow = await waitFor(() => p.events.find((e) => e.type === 'flow.end'));
     expect(flow.type === 'flow.end' && flow.flow.mode).toBe('reverse');
     expect(flow.type === 'flow.end' && flow.flow.notes.pick).toMatch(/^round-robin: /);
+  });
+
+  it('answers a target that is not origin-form with 400 and one flow, and counts every exchange as done', async () => {
+    const bs = await backends(1);
+    const p = await proxyFor({ pools: { web: { backends: bs.map((b) => b.address) } } });
+    const bad = await rawExchange(p.port, `GET http://elsewhere.test/x HTTP/1.1\r\nHost: 127.0.0.1:${p.port}\r\n\r\n`);
+    expect(bad.statuses).toEqual([400]);
+    expect(bad.closed).toBe(true);
+    const flow = await waitFor(() => p.events.find((e) => e.type === 'flow.end' && e.flow.error?.code === 'BAD_REQUEST'));
+    expect(flow.type === 'flow.end' && flow.flow.status).toBe(400);
+    expect(bs[0]?.hits).toBe(0);
+    const ok = await fetch(`${p.url}/x`);
+    expect(ok.status).toBe(200);
+    await ok.text();
+    // Both exchanges told the drain they were over (a graceful stop would otherwise wait out its grace).
+    await waitFor(() => (p.stats().inFlight === 0 ? true : undefined));
   });
 
   it('a backend killed mid-run costs no client request (connect failures and resets retried elsewhere)', async () => {

@@ -4,7 +4,7 @@ import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { l4Fixtures, talk, type InProcessL4 } from '../helpers/l4.js';
+import { l4Fixtures, proxyV2Loopback, sendAndClose, talk, type InProcessL4 } from '../helpers/l4.js';
 
 // The raw-handle fast path (src/l4/tcp-fast.ts): taken where the listener reads nothing before routing and the
 // pool has no warm sockets or coalescing. Which path a connection took is seen on the 'net.server.socket'
@@ -261,16 +261,10 @@ describe('portico l4 fast path (raw libuv handles)', () => {
     const [b] = await backends('pp');
     const x = await l4(single([b!.address], { proxyProtocol: 'v2' }));
     const viaNet = socketPathCount(() => x.port());
-    const client = net.connect(x.port(), '127.0.0.1');
-    client.resume();
-    await once(client, 'connect');
-    const clientPort = client.localPort!;
-    client.end('payload');
-    await once(client, 'close');
+    const clientPort = await sendAndClose(x.port(), 'payload');
     await x.waitFlows(1);
     const all = Buffer.concat(b!.firstBytes);
-    const expected = Buffer.concat([Buffer.from('0d0a0d0a000d0a515549540a2111000c7f0000017f000001', 'hex'),
-      Buffer.from([clientPort >> 8, clientPort & 0xff, x.port() >> 8, x.port() & 0xff])]);
+    const expected = proxyV2Loopback(clientPort, x.port());
     expect(all.subarray(0, expected.length).toString('hex')).toBe(expected.toString('hex'));
     expect(all.subarray(expected.length).toString()).toBe('payload');
     expect(viaNet.n).toBe(0);

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { encodeV1, parseProxyHeader } from '../../src/l4/proxy-protocol.js';
-import { l4Fixtures, talk, type TcpEcho } from '../helpers/l4.js';
+import { l4Fixtures, proxyV2Loopback, sendAndClose, talk, type TcpEcho } from '../helpers/l4.js';
 
 const { backends, l4, onCleanup } = l4Fixtures();
 
@@ -72,18 +72,12 @@ describe('portico l4 over TCP', () => {
     for (const version of ['v1', 'v2'] as const) {
       const [b] = await backends('pp');
       const x = await l4(single([b!], { proxyProtocol: version }));
-      const client = net.connect(x.port(), '127.0.0.1');
-      client.resume();
-      await once(client, 'connect');
-      const clientPort = client.localPort!;
-      client.end('payload');
-      await once(client, 'close');
+      const clientPort = await sendAndClose(x.port(), 'payload');
       await x.waitFlows(1);
       const got = b!.firstBytes[0]!;
       const expected = version === 'v1'
         ? Buffer.from(`PROXY TCP4 127.0.0.1 127.0.0.1 ${clientPort} ${x.port()}\r\n`)
-        : Buffer.concat([Buffer.from('0d0a0d0a000d0a515549540a2111000c7f0000017f000001', 'hex'),
-          Buffer.from([clientPort >> 8, clientPort & 0xff, x.port() >> 8, x.port() & 0xff])]);
+        : proxyV2Loopback(clientPort, x.port());
       expect(got.subarray(0, expected.length).toString('hex')).toBe(expected.toString('hex'));
       const all = Buffer.concat(b!.firstBytes);
       expect(all.subarray(expected.length).toString()).toBe('payload');

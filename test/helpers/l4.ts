@@ -55,6 +55,29 @@ export async function talk(port: number, payload: string | Buffer, host = '127.0
   return out;
 }
 
+/**
+ * Sends `payload` from a new connection, half-closes and waits until the connection has closed; resolves with the
+ * client's port, which a PROXY header in front of the payload must name.
+ */
+export async function sendAndClose(port: number, payload: string): Promise<number> {
+  const client = net.connect(port, '127.0.0.1');
+  client.resume();
+  await once(client, 'connect');
+  const clientPort = client.localPort ?? 0;
+  client.end(payload);
+  await once(client, 'close');
+  return clientPort;
+}
+
+/**
+ * The PROXY v2 header for TCP over IPv4 from 127.0.0.1:clientPort to 127.0.0.1:listenerPort, written out from the
+ * specification's bytes (signature, PROXY command, TCP4, 12 address bytes), not with Portico's encoder.
+ */
+export function proxyV2Loopback(clientPort: number, listenerPort: number): Buffer {
+  return Buffer.concat([Buffer.from('0d0a0d0a000d0a515549540a2111000c7f0000017f000001', 'hex'),
+    Buffer.from([clientPort >> 8, clientPort & 0xff, listenerPort >> 8, listenerPort & 0xff])]);
+}
+
 export interface UdpEcho { readonly name: string; readonly port: number; readonly address: string; close(): Promise<void> }
 
 /** A UDP backend answering each datagram with `NAME:` + the datagram. */

@@ -5,7 +5,8 @@ import type { Endpoint } from './proxy-protocol.js';
 
 /**
  * The one place that touches Node's internal libuv bindings (`process.binding('tcp_wrap' | 'stream_wrap' | 'uv')`),
- * for the L4 fast path (handle-splice.ts, handle-dial.ts, tcp-fast.ts).
+ * for the L4 fast path (handle-splice.ts, handle-dial.ts, tcp-fast.ts) and the HTTP client's upstream connections
+ * (upstream/h1/raw-socket.ts).
  *
  * Why: a spliced L4 connection needs nothing a net.Socket adds (a Duplex stream with its state machine, 'data',
  * 'end', 'finish', 'close' events, nextTicks, a timer per socket, a Socket object for each side). On raw handles a
@@ -52,6 +53,7 @@ interface RawTcp {
   readStop(): number;
   useUserBuffer(buf: Uint8Array): void;
   writeBuffer(req: RawReq, data: Uint8Array): number;
+  writeLatin1String(req: RawReq, data: string): number;
   shutdown(req: RawReq): number;
   connect(req: RawReq, ip: string, port: number): number;
   connect6(req: RawReq, ip: string, port: number): number;
@@ -70,12 +72,13 @@ interface Bindings {
   readonly ShutdownWrap: Ctor<RawReq>;
   readonly state: Int32Array;
   readonly kReadBytesOrError: number;
+  readonly kArrayBufferOffset: number;
   readonly kLastWriteWasAsync: number;
   readonly UV_EOF: number;
   readonly UV_ENOTCONN: number;
 }
 
-const TCP_METHODS = ['readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'shutdown', 'connect', 'connect6',
+const TCP_METHODS = ['readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'writeLatin1String', 'shutdown', 'connect', 'connect6',
   'getpeername', 'getsockname', 'setNoDelay', 'setKeepAlive', 'close'] as const;
 
 type Binding = Record<string, unknown>;
@@ -92,17 +95,17 @@ function load(): Bindings | undefined {
     const uvb = binding.call(process, 'uv') as Binding;
     const constants = tcp.constants as Binding | undefined;
     const { TCP, TCPConnectWrap } = tcp;
-    const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = stream;
+    const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync } = stream;
     const { UV_EOF, UV_ENOTCONN } = uvb;
     if (!isFn(TCP) || !isFn(TCPConnectWrap) || !isFn(WriteWrap) || !isFn(ShutdownWrap)) return undefined;
-    if (!(streamBaseState instanceof Int32Array) || !isInt(kReadBytesOrError) || !isInt(kLastWriteWasAsync)) return undefined;
+    if (!(streamBaseState instanceof Int32Array) || !isInt(kReadBytesOrError) || !isInt(kArrayBufferOffset) || !isInt(kLastWriteWasAsync)) return undefined;
     if (!isInt(UV_EOF) || UV_EOF >= 0 || !isInt(UV_ENOTCONN) || !isInt(constants?.SOCKET)) return undefined;
     const proto = (TCP as { prototype: Record<string, unknown> }).prototype;
     if (TCP_METHODS.some((m) => typeof proto[m] !== 'function') || !('onread' in proto)) return undefined;
     return {
       TCP: TCP as Ctor<RawTcp>, SOCKET: constants.SOCKET as number, TCPConnectWrap: TCPConnectWrap as Ctor<RawReq>,
       WriteWrap: WriteWrap as Ctor<RawReq>, ShutdownWrap: ShutdownWrap as Ctor<RawReq>, state: streamBaseState,
-      kReadBytesOrError, kLastWriteWasAsync, UV_EOF, UV_ENOTCONN,
+      kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync, UV_EOF, UV_ENOTCONN,
     };
   } catch {
     return undefined;
@@ -154,6 +157,27 @@ export function useReader(h: TcpHandle, sink: ReadSink, buf: Buffer): void {
   r.useUserBuffer(buf);
 }
 
+/** Receives a handle's reads in fresh memory (no user buffer): a Buffer of its own per read, or `nread` <= 0 (EOF, errno). */
+export interface ChunkSink { onChunk(chunk: Buffer | undefined, nread: number): void }
+
+function onchunk(this: RawTcp, ab: ArrayBuffer | undefined): undefined {
+  const nread = B.state[B.kReadBytesOrError] as number;
+  const sink = this.sink as unknown as ChunkSink;
+  if (nread <= 0 || ab === undefined) sink.onChunk(undefined, nread);
+  else sink.onChunk(Buffer.from(ab, B.state[B.kArrayBufferOffset] as number, nread), nread);
+  return undefined;
+}
+
+/**
+ * Reads of `h` go to `sink` each in memory of its own, as a net.Socket's do (node allocates it and trims it to what
+ * was read): a chunk may be kept past the read. The alternative to useReader; call one of them once per handle.
+ */
+export function useChunkReader(h: TcpHandle, sink: ChunkSink): void {
+  const r = raw(h);
+  r.sink = sink as unknown as ReadSink;
+  r.onread = onchunk as unknown as RawTcp['onread'];
+}
+
 export function readStart(h: TcpHandle): number { return raw(h).readStart(); }
 export function readStop(h: TcpHandle): number { return raw(h).readStop(); }
 
@@ -182,6 +206,13 @@ export function writeBuffer(h: TcpHandle, req: WriteReq, data: Uint8Array): numb
   if (B.state[B.kLastWriteWasAsync] === 0) return WRITE_SYNC;
   r.buffer = data; // keeps it alive while libuv holds a pointer into it
   return WRITE_ASYNC;
+}
+
+/** writeBuffer for a string's latin1 bytes; node copies whatever the kernel did not take at once, so nothing is held. */
+export function writeLatin1(h: TcpHandle, req: WriteReq, data: string): number {
+  const err = raw(h).writeLatin1String(req as unknown as RawReq, data);
+  if (err !== 0) return err;
+  return B.state[B.kLastWriteWasAsync] === 0 ? WRITE_SYNC : WRITE_ASYNC;
 }
 
 function afterShutdown(this: RawReq, status: number): void { (this.sink as ShutdownSink).afterShutdown(status); }

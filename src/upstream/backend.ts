@@ -59,6 +59,7 @@ export class Backend implements BackendView {
       connections: opts.connections, keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
       headersTimeoutMs: opts.headersTimeoutMs, bodyTimeoutMs: opts.bodyTimeoutMs, queueTimeoutMs: opts.queueTimeoutMs,
       maxHeaderBytes: UPSTREAM_MAX_HEADER_BYTES, connect: buildConnector({ timeout: opts.connectTimeoutMs }),
+      rawConnectTimeoutMs: opts.connectTimeoutMs,
     });
   }
 

@@ -12,7 +12,7 @@ interface SocketTimings { dns?: number; connect?: number; tls?: number; claimed:
  * that request on (sent), synchronously, which is what ties a flow to its socket here.
  */
 export class ConnectionTimings {
-  private readonly sockets = new WeakMap<Socket, SocketTimings>();
+  private readonly sockets = new WeakMap<object, SocketTimings>();
   private pending: Flow | undefined;
 
   constructor(private readonly clock: Clock) {}
@@ -54,7 +54,7 @@ export class ConnectionTimings {
   }
 
   /** The socket the tracked flow's request was just written on (H1PoolOptions.onRequestSocket). */
-  sent(socket: Socket): void {
+  sent(socket: object): void {
     const flow = this.pending;
     this.pending = undefined;
     if (!flow) return;

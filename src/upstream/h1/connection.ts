@@ -1,9 +1,8 @@
-import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { bodyTimeout, H1Error, H1SocketError, headersTimeout, requestLengthMismatch } from './errors.js';
 import { Llhttp, type LlhttpParser, type OnHeaders, type OnHeadersComplete } from './llhttp.js';
 import type { BodyFraming } from './request-head.js';
-import type { H1Handler } from './types.js';
+import type { H1Handler, H1Socket } from './types.js';
 
 /** One request on a connection, from the write of its head to its response's last byte. */
 export class Exchange {
@@ -84,7 +83,7 @@ export class H1Connection {
     ex.abandon(reason);
   };
 
-  constructor(readonly socket: Socket, private readonly owner: ConnectionOwner, maxHeaderBytes: number) {
+  constructor(readonly socket: H1Socket, private readonly owner: ConnectionOwner, maxHeaderBytes: number) {
     const parser = new Llhttp();
     parser.initialize(Llhttp.RESPONSE, {}, maxHeaderBytes, Llhttp.kLenientNone);
     parser[kOnHeadersKey] = this.onHeaders;

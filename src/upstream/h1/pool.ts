@@ -1,9 +1,10 @@
-import type { Socket } from 'node:net';
+import { isIP } from 'node:net';
 import { QueueTimeoutError } from '../queue-timeout.js';
 import { Exchange, H1Connection, type ConnectionOwner } from './connection.js';
 import { poolClosed } from './errors.js';
+import { RawSocket } from './raw-socket.js';
 import { requestHead } from './request-head.js';
-import type { Connector, H1DispatchOptions, H1Handler } from './types.js';
+import type { Connector, H1DispatchOptions, H1Handler, H1Socket } from './types.js';
 
 export interface H1PoolOptions {
   readonly protocol: 'http:' | 'https:';
@@ -23,8 +24,13 @@ export interface H1PoolOptions {
   readonly name: string;
   readonly maxHeaderBytes: number;
   readonly connect: Connector;
+  /**
+   * Plain HTTP to an IP literal: connect on a raw libuv handle (RawSocket) instead of through `connect`, failing after
+   * this many ms (0: no limit). Ignored for HTTPS, host names, or when the raw bindings are missing.
+   */
+  readonly rawConnectTimeoutMs?: number;
   /** Told the socket each request is written on, right after the handler's onConnect (connection timings). */
-  readonly onRequestSocket?: (socket: Socket) => void;
+  readonly onRequestSocket?: (socket: H1Socket) => void;
   /** Told when the pool has no connection and no queued request left (an agent then drops it). */
   readonly onEmpty?: () => void;
 }
@@ -58,12 +64,15 @@ export class H1Pool implements ConnectionOwner {
   private readonly authority: string;
   private readonly servername: string | null;
   private drained: (() => void) | undefined;
+  /** Connects with RawSocket (see rawConnectTimeoutMs). */
+  private readonly raw: boolean;
 
   constructor(readonly options: H1PoolOptions) {
     this.sweepMs = sweepInterval(options);
     const host = options.hostname.includes(':') ? `[${options.hostname}]` : options.hostname;
     this.authority = `${host}:${options.port}`;
     this.servername = options.protocol === 'https:' && !/^[\d.]+$|:/.test(options.hostname) ? options.hostname : null;
+    this.raw = options.rawConnectTimeoutMs !== undefined && options.protocol === 'http:' && isIP(options.hostname) !== 0 && RawSocket.available;
   }
 
   /** Connections open or being opened, and requests waiting for one. */
@@ -115,20 +124,26 @@ export class H1Pool implements ConnectionOwner {
   private open(): void {
     this.connecting++;
     const { protocol, hostname, port } = this.options;
+    if (this.raw) {
+      RawSocket.connect(hostname, port, this.options.rawConnectTimeoutMs ?? 0, (err, socket) => this.opened(err, socket));
+      return;
+    }
     this.options.connect({
       hostname, host: this.authority, protocol, port: String(port), ...(this.servername ? { servername: this.servername } : {}),
-    }, (err, socket) => {
-      this.connecting--;
-      if (err || !socket) return this.connectFailed(err ?? new Error('connect failed'));
-      if (this.closing) {
-        socket.destroy();
-        return;
-      }
-      const conn = new H1Connection(socket, this, this.options.maxHeaderBytes);
-      const next = this.nextWaiting();
-      if (next) this.run(conn, next);
-      else this.release(conn);
-    });
+    }, (err, socket) => this.opened(err, socket));
+  }
+
+  private opened(err: Error | null, socket: H1Socket | null): void {
+    this.connecting--;
+    if (err || !socket) return this.connectFailed(err ?? new Error('connect failed'));
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const conn = new H1Connection(socket, this, this.options.maxHeaderBytes);
+    const next = this.nextWaiting();
+    if (next) this.run(conn, next);
+    else this.release(conn);
   }
 
   /** A connect failed: the oldest request no other pending connect could serve fails with the connect error. */

@@ -28,3 +28,22 @@ export interface H1DispatchOptions {
 
 /** undici's connector (buildConnector): TLS, the guarded lookup, the connect timeout and TLS session reuse stay undici's. */
 export type Connector = buildConnector.connector;
+
+/**
+ * What an H1Connection uses of its socket: a net.Socket (or TLS socket) from the connector, or a RawSocket on a libuv
+ * handle (raw-socket.ts). One listener per event is all it registers.
+ */
+export interface H1Socket {
+  on(event: 'data', fn: (chunk: Buffer) => void): unknown;
+  on(event: 'end' | 'close' | 'drain', fn: () => void): unknown;
+  on(event: 'error', fn: (err: Error) => void): unknown;
+  write(data: string, encoding: 'latin1'): boolean;
+  write(data: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
+  pause(): unknown;
+  resume(): unknown;
+  destroy(): unknown;
+  readonly destroyed: boolean;
+  readonly bytesRead: number;
+}

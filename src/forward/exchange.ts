@@ -23,7 +23,7 @@ export interface ExchangeDeps {
  * A live flow made by a front door. A class, so that the lazy `signal` is one getter on the prototype: an object
  * literal with a getter is built through V8's slow path on every request (measured: cache hits ~10% dearer).
  */
-class LiveFlow implements Flow, CloseWatch {
+export class LiveFlow implements Flow, CloseWatch {
   readonly startedAt: number;
   requestBody: Flow['requestBody'] = null;
   response: Flow['response'];

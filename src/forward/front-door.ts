@@ -48,6 +48,8 @@ export class FrontDoor {
   private readonly connections: ConnLimiter;
   private readonly tunnels: ConnLimiter;
   private readonly refused = new WeakSet<Socket>();
+  /** Sockets admitted already (by tryAdmit, on a raw handle) and handed to node:http afterwards. */
+  private readonly adopted = new WeakSet<Socket>();
 
   constructor(private readonly limits: FrontDoorLimits, private readonly log: Logger) {
     this.connections = new ConnLimiter({ maxTotal: limits.maxConnections, maxPerClient: limits.maxConnectionsPerClient });
@@ -122,7 +124,27 @@ export class FrontDoor {
     return false;
   }
 
+  /**
+   * Admits a connection the express front door took on its raw handle (same limits, same counts); false, with nothing
+   * counted, when over a limit: the connection then goes the node:http way, which refuses it with 503.
+   */
+  tryAdmit(ip: string): boolean {
+    return this.connections.admit(ip).ok;
+  }
+
+  /** The slot of a connection admitted by tryAdmit that closed without reaching node:http. */
+  release(ip: string): void {
+    this.connections.release(ip);
+  }
+
+  /** A connection admitted by tryAdmit, now a net.Socket handed to node:http: counted once, released when it closes. */
+  adopt(socket: Socket, ip: string): void {
+    this.adopted.add(socket);
+    socket.once('close', () => this.connections.release(ip));
+  }
+
   private onConnection(socket: Socket): void {
+    if (this.adopted.has(socket)) return;
     const ip = socket.remoteAddress ?? '';
     const admission = this.connections.admit(ip);
     if (admission.ok) {

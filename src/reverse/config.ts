@@ -98,9 +98,14 @@ export const reverseConfigSchema = z.object({
     tunnelIdleTimeoutMs: positive.default(300_000),
     /** Open client connections in total (each client address: maxConnectionsPerClient); beyond: 503 and close. */
     maxConnections: positive.default(10_000),
+    /**
+     * Who parses plain-HTTP client connections: `express` (raw handles, body-less requests served directly, anything
+     * else handed to node:http) or `node` (node:http for everything). HTTPS listeners always use node:https.
+     */
+    engine: z.enum(['express', 'node']).default('express'),
     ...frontDoorLimitFields,
   }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16_384,
-    tunnelIdleTimeoutMs: 300_000, maxConnections: 10_000, ...FRONT_DOOR_LIMIT_DEFAULTS }),
+    tunnelIdleTimeoutMs: 300_000, maxConnections: 10_000, engine: 'express', ...FRONT_DOOR_LIMIT_DEFAULTS }),
   shutdown: z.object({ graceMs: ms.default(10_000) }).strict().default({ graceMs: 10_000 }),
   /** `--workers N|auto`: worker processes sharing the listen socket (src/cluster/); health state is per worker. */
   cluster: clusterSchema,

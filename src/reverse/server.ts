@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
@@ -16,6 +17,7 @@ import type { BackendPool } from '../upstream/backend-pool.js';
 import type { ReverseConfig } from './config.js';
 import { closeGeneration, nextGeneration, type Generation } from './generation.js';
 import type { ListenSpec } from './listen-schema.js';
+import { ExpressFront } from './express/front.js';
 import { ListenerSet } from './listeners.js';
 import { reverseUpgradeHandler } from './upgrade.js';
 
@@ -65,8 +67,12 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
     routeStages: () => current.routeStages.byRoute, ctx: { clock, log },
   });
   const ended = (): void => drain.end();
+  const express = config.server.engine === 'express' && ExpressFront.available
+    ? new ExpressFront({ door, clock, limits: config.server, fallbackHost, drain, exchangeDeps: () => exchangeDeps })
+    : undefined;
   const setup = (server: Server): void => {
     door.attach(server);
+    if (express !== undefined && !(server instanceof HttpsServer)) express.attach(server);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (door.screen(req, res)) return;
       drain.begin();
@@ -122,7 +128,8 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
       // The other listeners stop accepting at once, like the first; the drain covers every listener's requests.
       const { first: server, closeOthers } = listeners.beginClose();
       return shutdown({
-        server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(), closers: [closeOthers, () => closeGeneration(current, log)],
+        server, drain, blindTunnels: tunnels, interceptedTunnels: new Set(),
+        closers: [closeOthers, () => express?.close(), () => closeGeneration(current, log)],
       }, graceMs);
     },
   };

@@ -13,8 +13,11 @@ export interface LlhttpParser {
 }
 
 interface LlhttpModule {
+  /** Method names by llhttp's method number (what onHeadersComplete reports for a request). */
+  methods: string[];
   HTTPParser: {
     new(): LlhttpParser;
+    readonly REQUEST: number;
     readonly RESPONSE: number;
     readonly kOnHeaders: number;
     readonly kOnHeadersComplete: number;
@@ -24,9 +27,10 @@ interface LlhttpModule {
   };
 }
 
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as LlhttpModule;
+const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') as LlhttpModule;
 
 export const Llhttp = HTTPParser;
+export const llhttpMethods: readonly string[] = methods;
 
 export type OnHeaders = (headers: string[], url: string) => void;
 /** What llhttp reports at the end of a response's header section; returning 1 tells it the message has no body. */

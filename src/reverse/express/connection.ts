@@ -1,0 +1,395 @@
+import { Readable } from 'node:stream';
+import { ProxyError } from '../../core/errors.js';
+import type { Flow } from '../../core/flow.js';
+import { FlowAbort, flowAborted } from '../../core/flow-abort.js';
+import { fromNodeRaw } from '../../core/headers.js';
+import type { PipelineResult } from '../../core/pipeline.js';
+import { LiveFlow, type ExchangeDeps } from '../../forward/exchange.js';
+import * as uv from '../../l4/uv.js';
+import { Llhttp, llhttpMethods, type LlhttpParser } from '../../upstream/h1/llhttp.js';
+import { expressEligible, type ParsedHead } from './eligible.js';
+import { responseHead, utcDate, type ResponseFraming } from './response-head.js';
+
+/** What a connection needs from its front door. */
+export interface ExpressHost {
+  /** The current exchange dependencies (a reload swaps the pipeline). */
+  exchangeDeps(): ExchangeDeps;
+  readonly limits: {
+    readonly keepAliveTimeoutMs: number;
+    readonly maxHeaderBytes: number;
+    readonly maxHeaderCount: number;
+    readonly maxUrlBytes: number;
+  };
+  /** Authority for requests without Host (the first listener's). */
+  readonly fallbackHost: string;
+  /** Counts exchanges in flight for the graceful shutdown. */
+  begin(): void;
+  end(): void;
+  /** The listener still accepts (else every response says Connection: close and the connection ends after it). */
+  accepting(): boolean;
+  /** Gives the connection, with the bytes it has read and not answered, to node:http. */
+  handOver(conn: ExpressConnection, handle: uv.TcpHandle, bytes: Buffer | undefined): void;
+  /** The connection closed (not handed over). */
+  closed(conn: ExpressConnection): void;
+}
+
+/** Unanswered bytes kept while an exchange runs (pipelined requests); beyond, reading stops until it is done. */
+const MAX_PENDING_BYTES = 64 * 1024;
+/** Bytes queued in libuv before a streamed response body is paused (net.Socket's highWaterMark). */
+const HIGH_WATER_BYTES = 16 * 1024;
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = '0\r\n\r\n';
+
+const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } = Llhttp;
+/** The method names llhttp numbers (node's `methods` list). */
+function methodName(n: number): string {
+  return llhttpMethods[n] ?? 'GET';
+}
+
+/**
+ * One client connection of the express front door, on its raw libuv handle: parses each request head with node's
+ * llhttp, runs the reverse pipeline on it, and writes the response (head and body in one write when the body is in
+ * hand). One exchange at a time; pipelined requests wait as bytes. A request it does not serve (expressEligible), a
+ * head split over reads or a parse error hands the connection to node:http with every unanswered byte.
+ */
+export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.ShutdownSink {
+  state: 'idle' | 'busy' | 'closed' | 'handed' = 'idle';
+  /** When the connection last became idle (monotonic ms), for the keep-alive and first-request timeouts. */
+  idleSince: number;
+  /** Requests answered so far. */
+  requests = 0;
+  private pending: Buffer | undefined;
+  private readonly parser: LlhttpParser;
+  private parsed: ParsedHead | undefined;
+  /** llhttp flushed fields before the head ended (split over reads, or more than 32 fields): node:http takes it. */
+  private earlyFields = false;
+  private flow: LiveFlow | undefined;
+  private deps: ExchangeDeps | undefined;
+  private readingStopped = false;
+  private req: uv.WriteReq | undefined;
+  private queued = 0;
+  private queuedBytes = 0;
+  private onFlushed: (() => void) | undefined;
+  private body: Readable | undefined;
+  private finished = true;
+  /** The response has started going out (so a destroy ends the exchange here, not in deliver). */
+  private delivering = false;
+  private handleClosed = false;
+
+  constructor(private readonly h: uv.TcpHandle, readonly ip: string, readonly port: number, private readonly host: ExpressHost, now: number) {
+    this.idleSince = now;
+    const parser = new Llhttp();
+    this.parser = parser;
+    this.resetParser();
+    parser[kOnHeaders | 0] = this.onHeaders;
+    parser[kOnHeadersComplete | 0] = this.onHeadersComplete;
+    parser[kOnBody | 0] = noop;
+    parser[kOnMessageComplete | 0] = noop;
+    uv.useChunkReader(h, this);
+    uv.setNoDelay(h, true);
+    uv.readStart(h);
+  }
+
+  private resetParser(): void {
+    this.parser.initialize(Llhttp.REQUEST, {}, this.host.limits.maxHeaderBytes, Llhttp.kLenientNone);
+  }
+
+  /**
+   * llhttp's binding hands fields over early when a head is split over reads or has more than 32 fields: such a head
+   * goes to node:http with the connection (its header timeout and count limit then apply).
+   */
+  private readonly onHeaders = (): void => {
+    this.earlyFields = true;
+  };
+
+  private readonly onHeadersComplete = (major: number, minor: number, headers: string[] | undefined, method: number, url: string,
+    _status: number, _text: string, upgrade: boolean, keepAlive: boolean): number => {
+    this.parsed = { method: methodName(method), url, versionMajor: major, versionMinor: minor, rawHeaders: headers ?? [], keepAlive, upgrade };
+    return 2; // stop after the head: execute() returns where it ended
+  };
+
+  onChunk(chunk: Buffer | undefined, nread: number): void {
+    if (this.state === 'closed' || this.state === 'handed') return;
+    if (chunk !== undefined) {
+      this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+      if (this.state === 'idle') return this.next();
+      if (this.pending.length > MAX_PENDING_BYTES) this.stopReading();
+      return;
+    }
+    if (nread === 0) return;
+    // EOF or a read error (a reset): the client is gone. A FIN in the middle of an exchange aborts it too, as
+    // node:http does (httpAllowHalfOpen off): the upstream request is cancelled rather than answered to nobody.
+    this.destroy();
+  }
+
+  /** Serves the next request in `pending`, or hands the connection over when it cannot. */
+  private next(): void {
+    const bytes = this.pending;
+    if (bytes === undefined) return;
+    this.parsed = undefined;
+    this.earlyFields = false;
+    const result = this.parser.execute(bytes);
+    const head = this.parsed as ParsedHead | undefined;
+    if (typeof result !== 'number' || head === undefined || this.earlyFields || !expressEligible(head, this.host.limits)) return this.handOver(bytes);
+    const url = this.targetUrl(head);
+    if (url === undefined) return this.handOver(bytes);
+    this.pending = result < bytes.length ? bytes.subarray(result) : undefined;
+    this.resetParser();
+    this.start(head, url);
+  }
+
+  private targetUrl(head: ParsedHead): URL | undefined {
+    let host = this.host.fallbackHost;
+    const raw = head.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (name.length === 4 && name.toLowerCase() === 'host') host = raw[i + 1] as string;
+    }
+    try { return new URL(`http://${host}${head.url}`); } catch { return undefined; }
+  }
+
+  private handOver(bytes: Buffer | undefined): void {
+    this.state = 'handed';
+    uv.readStop(this.h);
+    this.pending = undefined;
+    this.host.handOver(this, this.h, bytes);
+  }
+
+  private start(head: ParsedHead, url: URL): void {
+    this.state = 'busy';
+    this.finished = false;
+    this.delivering = false;
+    const deps = this.host.exchangeDeps();
+    this.deps = deps;
+    const flow = new LiveFlow(
+      deps.nextId(), deps.mode ?? 'reverse', new FlowAbort(), { ip: this.ip, port: this.port },
+      { method: head.method, url, version: head.versionMinor === 0 ? '1.0' : '1.1', headers: fromNodeRaw(head.rawHeaders) }, {}, deps.clock,
+    );
+    this.flow = flow;
+    const keepAlive = head.keepAlive;
+    this.host.begin();
+    let result: PipelineResult | Promise<PipelineResult>;
+    try {
+      result = deps.pipeline.runNow(flow);
+    } catch (err) {
+      this.destroy();
+      return this.finish(err);
+    }
+    if (!(result instanceof Promise)) return this.deliver(flow, result, keepAlive);
+    result.then((r) => this.deliver(flow, r, keepAlive), (err: unknown) => {
+      this.destroy();
+      this.finish(err);
+    });
+  }
+
+  private deliver(flow: LiveFlow, result: PipelineResult, clientKeepAlive: boolean): void {
+    if (this.state !== 'busy') {
+      // The client went away while the pipeline ran.
+      discardBody(flow.responseBody);
+      return this.finish(flowAborted(flow) ? flow.abort.reason : new ProxyError('CLIENT_ABORTED', 'client closed the connection'));
+    }
+    if (result.outcome === 'kill') {
+      this.destroy();
+      return this.finish();
+    }
+    this.delivering = true;
+    const res = flow.response;
+    if (res === undefined) {
+      this.destroy();
+      return this.finish(new Error('no response to write'));
+    }
+    const body = flow.responseBody;
+    const noBody = flow.request.method === 'HEAD';
+    const bytes = body instanceof Uint8Array ? body : undefined;
+    const built = responseHead({
+      status: res.status, reason: res.reason, headers: res.headers, noBody,
+      bodyBytes: body === null || body === undefined ? 0 : bytes?.byteLength, http11: flow.request.version === '1.1',
+      keepAlive: clientKeepAlive && this.host.accepting(), keepAliveTimeoutMs: this.host.limits.keepAliveTimeoutMs,
+      date: utcDate(Date.now()),
+    });
+    if (built instanceof Error) {
+      discardBody(body);
+      return this.destroy(new ProxyError('UPSTREAM_RESET', built.message));
+    }
+    const after = built.keepAlive ? undefined : 'close';
+    if (built.framing === 'none' || body === null || body === undefined) {
+      discardBody(body);
+      this.write(built.head);
+      return this.flushed(() => this.finish(undefined, after));
+    }
+    if (bytes !== undefined) {
+      flow.bytesOut += bytes.byteLength;
+      flow.capture?.onResponse(bytes);
+      const out = Buffer.allocUnsafe(built.head.length + bytes.byteLength);
+      out.write(built.head, 0, 'latin1');
+      out.set(bytes, built.head.length);
+      this.write(out);
+      return this.flushed(() => this.finish(undefined, after));
+    }
+    this.write(built.head);
+    this.pipe(body instanceof Readable ? body : Readable.from(body, { objectMode: false }), flow, built.framing, after, contentLength(res.headers));
+  }
+
+  /** Streams a response body with backpressure (the stream pauses while libuv holds more than the high-water mark). */
+  private pipe(stream: Readable, flow: LiveFlow, framing: ResponseFraming, after: 'close' | undefined, declared: number | undefined): void {
+    this.body = stream;
+    let sent = 0;
+    const chunked = framing === 'chunked';
+    stream.on('data', (chunk: Buffer) => {
+      if (this.state !== 'busy' || chunk.length === 0) return;
+      sent += chunk.length;
+      flow.bytesOut += chunk.length;
+      flow.capture?.onResponse(chunk);
+      this.write(chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]) : chunk);
+      if (this.queuedBytes > HIGH_WATER_BYTES) stream.pause();
+    });
+    stream.once('end', () => {
+      this.body = undefined;
+      if (this.state !== 'busy') return;
+      if (chunked) this.write(LAST_CHUNK);
+      // A body shorter or longer than its Content-Length leaves the connection out of step: it ends with this response.
+      const close = after ?? (framing === 'close' || (declared !== undefined && declared !== sent) ? 'close' : undefined);
+      this.flushed(() => this.finish(undefined, close));
+    });
+    stream.once('error', (err: Error) => {
+      this.body = undefined;
+      this.destroy(flowAborted(flow) ? flow.abort.reason : new ProxyError('UPSTREAM_RESET', err.message));
+    });
+  }
+
+  /** Runs fn once everything written so far has reached the kernel (at once when nothing waits in libuv). */
+  private flushed(fn: () => void): void {
+    if (this.queued === 0) return fn();
+    this.onFlushed = fn;
+  }
+
+  private write(data: string | Uint8Array): void {
+    if (this.state === 'closed') return;
+    const req = this.req ?? uv.writeReq(this.h, this);
+    const result = typeof data === 'string' ? uv.writeLatin1(this.h, req, data) : uv.writeBuffer(this.h, req, data);
+    if (result === uv.WRITE_SYNC) {
+      this.req = req;
+      return;
+    }
+    if (result < 0) return this.destroy();
+    this.req = undefined;
+    this.queued++;
+    this.queuedBytes += data.length;
+  }
+
+  afterWrite(status: number): void {
+    this.queued--;
+    if (this.queued === 0) this.queuedBytes = 0;
+    if (this.state === 'closed') return;
+    if (status < 0) return this.destroy();
+    if (this.queued > 0) return;
+    if (this.body?.isPaused() === true) this.body.resume();
+    const fn = this.onFlushed;
+    this.onFlushed = undefined;
+    fn?.();
+  }
+
+  /**
+   * The one end of an exchange: its flow.end (with the error it failed with, if any), then the next request on a
+   * kept-alive connection, or the close.
+   */
+  private finish(error?: unknown, after?: 'close'): void {
+    if (this.finished) return;
+    this.finished = true;
+    const flow = this.flow;
+    const deps = this.deps;
+    this.flow = undefined;
+    this.deps = undefined;
+    try {
+      if (flow !== undefined && deps !== undefined) deps.pipeline.complete(flow, error);
+    } finally {
+      this.host.end();
+    }
+    this.requests++;
+    if (this.state !== 'busy') return;
+    if (after === 'close') return this.close();
+    this.state = 'idle';
+    this.idleSince = deps?.clock.monotonic() ?? this.idleSince;
+    if (this.readingStopped) {
+      this.readingStopped = false;
+      uv.readStart(this.h);
+    }
+    if (this.pending !== undefined) this.next();
+  }
+
+  private stopReading(): void {
+    if (this.readingStopped) return;
+    this.readingStopped = true;
+    uv.readStop(this.h);
+  }
+
+  /** Ends an idle connection quietly (keep-alive timeout, shutdown). */
+  closeIdle(): void {
+    if (this.state === 'idle') this.close();
+  }
+
+  /** A graceful end: FIN after what is written, then the handle closes. */
+  close(): void {
+    if (this.state === 'closed' || this.state === 'handed') return;
+    this.state = 'closed';
+    this.pending = undefined;
+    const status = uv.shutdown(this.h, this);
+    if (status !== uv.SHUTDOWN_PENDING) this.afterShutdown();
+  }
+
+  afterShutdown(): void {
+    this.closeHandle();
+  }
+
+  /** Closes the handle now, also in the middle of a graceful close (shutdown's deadline). */
+  closeHandle(): void {
+    if (this.handleClosed) return;
+    this.handleClosed = true;
+    uv.close(this.h);
+    this.host.closed(this);
+  }
+
+  /**
+   * Ends the connection now: an exchange in flight is aborted (the flow's signal fires) and its body dropped; once its
+   * response had started, the exchange ends here with `reason` (the client's going away unless told otherwise).
+   */
+  destroy(reason: unknown = new ProxyError('CLIENT_ABORTED', 'client closed the connection')): void {
+    if (this.state === 'handed') return;
+    if (this.state === 'closed') return this.closeHandle();
+    const wasBusy = this.state === 'busy';
+    this.state = 'closed';
+    this.pending = undefined;
+    this.onFlushed = undefined;
+    this.closeHandle();
+    const body = this.body;
+    this.body = undefined;
+    if (!wasBusy) return;
+    this.flow?.closed(false);
+    body?.destroy();
+    if (this.delivering) this.finish(reason);
+  }
+
+  /** Writes a raw answer (a 408 for a connection that never sent a request) and ends the connection. */
+  answerAndClose(text: string): void {
+    if (this.state !== 'idle') return;
+    this.write(text);
+    this.close();
+  }
+}
+
+function noop(): void {}
+
+function discardBody(body: Flow['responseBody']): void {
+  if (body instanceof Readable) body.destroy();
+  else if (body && !(body instanceof Uint8Array)) void body[Symbol.asyncIterator]().return?.();
+}
+
+function contentLength(headers: ReadonlyArray<[string, string]>): number | undefined {
+  for (const [name, value] of headers) {
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const n = Number(value);
+      return Number.isSafeInteger(n) ? n : undefined;
+    }
+  }
+  return undefined;
+}

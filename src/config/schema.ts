@@ -225,8 +225,13 @@ export const forwardConfigSchema = z.object({
     keepAliveTimeoutMs: ms(5_000),
     maxHeaderBytes: bytes(16 * 1024),
     maxConnections: z.number().int().positive().default(10_000),
+    /**
+     * Who parses client connections on the proxy's port: `express` (raw handles, body-less absolute-form requests
+     * served directly, anything else handed to node:http) or `node` (node:http for everything).
+     */
+    engine: z.enum(['express', 'node']).default('express'),
     ...frontDoorLimitFields,
-  }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16 * 1024, maxConnections: 10_000, ...FRONT_DOOR_LIMIT_DEFAULTS }),
+  }).strict().default({ headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16 * 1024, maxConnections: 10_000, engine: 'express', ...FRONT_DOOR_LIMIT_DEFAULTS }),
   tunnel: z.object({
     connectTimeoutMs: ms(10_000),
     /** A blind tunnel with no traffic either way for this long is closed. */

@@ -21,8 +21,9 @@ import { createRequestHandler } from './http-handler.js';
 import { buildInterception } from './interception.js';
 import { shutdown } from './lifecycle.js';
 import { createLocalRoutes } from './local-routes.js';
+import { ExpressFront } from '../reverse/express/front.js';
 import type { TunnelDialer } from './ports.js';
-import { formatAuthority } from './target.js';
+import { absoluteFormTarget, formatAuthority } from './target.js';
 import { createUpgradeHandler } from './upgrade.js';
 
 export interface ForwardProxy {
@@ -99,6 +100,12 @@ export async function startForward(config: ForwardConfig, deps: ForwardDeps): Pr
     });
   }
   const closers = [() => content.source.close(), () => pipeline.close(), () => mitm.issuer?.close()];
+  if (config.server.engine === 'express' && ExpressFront.available) {
+    // Body-less absolute-form requests on the proxy's own port; CONNECT, bodies, local pages and the rest go to node:http.
+    const express = new ExpressFront({ door, clock, limits, target: absoluteFormTarget, drain, exchangeDeps: () => ({ clock, nextId, pipeline }) });
+    express.attach(server);
+    closers.unshift(() => express.close());
+  }
   return {
     host: config.listen.host, port, url: `http://${authority}`, bus, ca: mitm.ca,
     reloadPolicy: () => content.source.reload('SIGHUP'),

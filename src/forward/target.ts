@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { CA_PAGE_HOST } from './local-routes.js';
 
 /** Pure parsing of proxy request targets (RFC 9112 §3.2): absolute-form, authority-form, origin-form. */
 export interface Authority { host: string; port: number }
@@ -93,4 +94,16 @@ export function hostMatchesTunnel(hostHeader: string | undefined, tunnel: Author
 
 function truncate(s: string): string {
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}
+
+/**
+ * The express front door's target rule on the forward proxy's port (reverse/express): an absolute-form http:// or
+ * ws:// target the proxy forwards, or undefined for everything node:http's path answers itself (origin-form: PAC and
+ * local pages; the CA page's host; invalid targets, answered 400 there).
+ */
+export function absoluteFormTarget(head: { readonly url: string }): URL | undefined {
+  if (head.url.charCodeAt(0) === 47 /* / */) return undefined;
+  const target = plainTarget(head.url);
+  if (target.kind !== 'proxy' || urlHost(target.url) === CA_PAGE_HOST) return undefined;
+  return target.url;
 }

@@ -17,6 +17,7 @@ import type { BackendPool } from '../upstream/backend-pool.js';
 import type { ReverseConfig } from './config.js';
 import { closeGeneration, nextGeneration, type Generation } from './generation.js';
 import type { ListenSpec } from './listen-schema.js';
+import { originFormTarget } from './express/eligible.js';
 import { ExpressFront } from './express/front.js';
 import { ListenerSet } from './listeners.js';
 import { reverseUpgradeHandler } from './upgrade.js';
@@ -68,7 +69,7 @@ export async function startReverse(config: ReverseConfig, deps: ReverseDeps): Pr
   });
   const ended = (): void => drain.end();
   const express = config.server.engine === 'express' && ExpressFront.available
-    ? new ExpressFront({ door, clock, limits: config.server, fallbackHost, drain, exchangeDeps: () => exchangeDeps })
+    ? new ExpressFront({ door, clock, limits: config.server, target: originFormTarget(fallbackHost), drain, exchangeDeps: () => exchangeDeps })
     : undefined;
   const setup = (server: Server): void => {
     door.attach(server);

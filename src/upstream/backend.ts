@@ -2,6 +2,7 @@ import { buildConnector } from 'undici';
 import { PeakEwma } from '../balance/ewma.js';
 import type { BackendView } from '../balance/picker.js';
 import { H1Pool, UPSTREAM_MAX_HEADER_BYTES } from './h1/pool.js';
+import { rawConnector } from './h1/raw-socket.js';
 
 export interface BackendSpec {
   /** host:port, also the id in events and notes. */
@@ -59,7 +60,7 @@ export class Backend implements BackendView {
       connections: opts.connections, keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
       headersTimeoutMs: opts.headersTimeoutMs, bodyTimeoutMs: opts.bodyTimeoutMs, queueTimeoutMs: opts.queueTimeoutMs,
       maxHeaderBytes: UPSTREAM_MAX_HEADER_BYTES, connect: buildConnector({ timeout: opts.connectTimeoutMs }),
-      rawConnectTimeoutMs: opts.connectTimeoutMs,
+      rawConnect: rawConnector(opts.connectTimeoutMs),
     });
   }
 

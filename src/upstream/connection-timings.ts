@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { Flow } from '../core/flow.js';
+import { RawSocket, type RawConnector } from './h1/raw-socket.js';
 
 interface SocketTimings { dns?: number; connect?: number; tls?: number; claimed: boolean }
 
@@ -45,6 +46,17 @@ export class ConnectionTimings {
         socket.once('lookup', () => { t.dns = phase(); });
         if (https) socket.once('connect', () => { t.connect = phase(); });
       }
+    };
+  }
+
+  /** RawSocket.connect (plain HTTP to IP literals, no DNS) with its connect phase recorded like the connector's. */
+  rawConnector(timeoutMs: number): RawConnector {
+    return (ip, port, callback) => {
+      const start = this.clock.monotonic();
+      RawSocket.connect(ip, port, timeoutMs, (err, socket) => {
+        if (socket) this.sockets.set(socket, { connect: Math.round((this.clock.monotonic() - start) * 100) / 100, claimed: false });
+        callback(err, socket);
+      });
     };
   }
 

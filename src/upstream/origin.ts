@@ -41,6 +41,8 @@ export function createOriginUpstream(cfg: OriginConfig, deps: UpstreamDeps): Clo
     headersTimeoutMs: cfg.headersTimeoutMs, bodyTimeoutMs: cfg.bodyTimeoutMs, queueTimeoutMs: 0,
     maxHeaderBytes: UPSTREAM_MAX_HEADER_BYTES,
     connect: timings.connector({ timeout: cfg.connectTimeoutMs, lookup, rejectUnauthorized: !cfg.insecure, secureContext }),
+    // IP-literal http origins (checked by the guard in send(), no DNS to do) are dialled on raw handles.
+    rawConnect: timings.rawConnector(cfg.connectTimeoutMs),
     onRequestSocket: (socket) => timings.sent(socket),
   });
   return {

@@ -7,7 +7,7 @@ import type { PipelineResult } from '../../core/pipeline.js';
 import { LiveFlow, type ExchangeDeps } from '../../forward/exchange.js';
 import * as uv from '../../l4/uv.js';
 import { Llhttp, llhttpMethods, type LlhttpParser } from '../../upstream/h1/llhttp.js';
-import { expressEligible, type ParsedHead } from './eligible.js';
+import { expressEligible, type ExpressTarget, type ParsedHead } from './eligible.js';
 import { responseHead, utcDate, type ResponseFraming } from './response-head.js';
 
 /** What a connection needs from its front door. */
@@ -20,8 +20,8 @@ export interface ExpressHost {
     readonly maxHeaderCount: number;
     readonly maxUrlBytes: number;
   };
-  /** Authority for requests without Host (the first listener's). */
-  readonly fallbackHost: string;
+  /** The URL a request is served for, or undefined to hand it to node:http (the mode's own target rules). */
+  readonly target: ExpressTarget;
   /** Counts exchanges in flight for the graceful shutdown. */
   begin(): void;
   end(): void;
@@ -131,21 +131,11 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
     const result = this.parser.execute(bytes);
     const head = this.parsed as ParsedHead | undefined;
     if (typeof result !== 'number' || head === undefined || this.earlyFields || !expressEligible(head, this.host.limits)) return this.handOver(bytes);
-    const url = this.targetUrl(head);
+    const url = this.host.target(head);
     if (url === undefined) return this.handOver(bytes);
     this.pending = result < bytes.length ? bytes.subarray(result) : undefined;
     this.resetParser();
     this.start(head, url);
-  }
-
-  private targetUrl(head: ParsedHead): URL | undefined {
-    let host = this.host.fallbackHost;
-    const raw = head.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string;
-      if (name.length === 4 && name.toLowerCase() === 'host') host = raw[i + 1] as string;
-    }
-    try { return new URL(`http://${host}${head.url}`); } catch { return undefined; }
   }
 
   private handOver(bytes: Buffer | undefined): void {
@@ -162,7 +152,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
     const deps = this.host.exchangeDeps();
     this.deps = deps;
     const flow = new LiveFlow(
-      deps.nextId(), deps.mode ?? 'reverse', new FlowAbort(), { ip: this.ip, port: this.port },
+      deps.nextId(), deps.mode ?? 'forward', new FlowAbort(), { ip: this.ip, port: this.port },
       { method: head.method, url, version: head.versionMinor === 0 ? '1.0' : '1.1', headers: fromNodeRaw(head.rawHeaders) }, {}, deps.clock,
     );
     this.flow = flow;

@@ -7,13 +7,16 @@ import type { ExchangeDeps } from '../../forward/exchange.js';
 import type { FrontDoor, FrontDoorLimits } from '../../forward/front-door.js';
 import * as uv from '../../l4/uv.js';
 import { ExpressConnection, type ExpressHost } from './connection.js';
+import type { ExpressTarget } from './eligible.js';
 
 export interface ExpressFrontDeps {
   readonly door: FrontDoor;
   readonly clock: Clock;
   readonly limits: FrontDoorLimits;
-  readonly fallbackHost: string;
-  readonly drain: Drain;
+  /** The mode's target rules (originFormTarget for the reverse proxy, absolute-form for the forward one). */
+  readonly target: ExpressTarget;
+  /** Counts exchanges in flight (the graceful shutdown waits for them). */
+  readonly drain: Pick<Drain, 'begin' | 'end'>;
   /** The current pipeline and id source (read per request: a reload swaps them). */
   exchangeDeps(): ExchangeDeps;
 }
@@ -21,7 +24,7 @@ export interface ExpressFrontDeps {
 const REQUEST_TIMEOUT = rejectionResponse({ status: 408, reason: 'request-timeout' });
 
 /**
- * The reverse proxy's express front door: takes a plain-HTTP listener's connections on their raw libuv handles
+ * The express front door of the reverse proxy and the forward proxy's plain port: takes a plain-HTTP listener's connections on their raw libuv handles
  * (ExpressConnection) instead of node:http's net.Socket → IncomingMessage → ServerResponse, and runs the same
  * pipeline. It serves body-less requests, which are most of what a load balancer sees; a connection whose request it
  * does not serve goes to node:http (same FrontDoor, same limits and counts), which then keeps it.
@@ -95,13 +98,18 @@ export class ExpressFront {
     return {
       exchangeDeps: () => deps.exchangeDeps(),
       limits: deps.limits,
-      fallbackHost: deps.fallbackHost,
+      target: deps.target,
       begin: () => deps.drain.begin(),
       end: () => deps.drain.end(),
       accepting: () => server.listening,
       handOver: (conn, handle, bytes) => {
         conns.delete(conn);
-        const socket = new Socket({ handle, readable: true, writable: true } as unknown as ConstructorParameters<typeof Socket>[0]);
+        // The options net's own accept gives a server's sockets: node:http servers keep half-open connections (a
+        // CONNECT tunnel or an upgrade whose client sent its FIN must still carry the answer back).
+        const listening = server as unknown as { allowHalfOpen?: boolean; pauseOnConnect?: boolean };
+        const socket = new Socket({
+          handle, readable: true, writable: true, allowHalfOpen: listening.allowHalfOpen === true, pauseOnCreate: listening.pauseOnConnect === true,
+        } as unknown as ConstructorParameters<typeof Socket>[0]);
         // As net's own accept does: the server counts the socket (its close() waits for it; the socket's close
         // decrements the count again) and node:http reads the server from the socket in places.
         const counted = server as unknown as { _connections: number };

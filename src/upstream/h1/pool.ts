@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { QueueTimeoutError } from '../queue-timeout.js';
 import { Exchange, H1Connection, type ConnectionOwner } from './connection.js';
 import { poolClosed } from './errors.js';
-import { RawSocket } from './raw-socket.js';
+import { RawSocket, type RawConnector } from './raw-socket.js';
 import { requestHead } from './request-head.js';
 import type { Connector, H1DispatchOptions, H1Handler, H1Socket } from './types.js';
 
@@ -25,10 +25,10 @@ export interface H1PoolOptions {
   readonly maxHeaderBytes: number;
   readonly connect: Connector;
   /**
-   * Plain HTTP to an IP literal: connect on a raw libuv handle (RawSocket) instead of through `connect`, failing after
-   * this many ms (0: no limit). Ignored for HTTPS, host names, or when the raw bindings are missing.
+   * Plain HTTP to an IP literal: connect through this instead of `connect` (RawSocket.connect, on a raw libuv handle;
+   * see rawConnector). Ignored for HTTPS, host names, or when the raw bindings are missing.
    */
-  readonly rawConnectTimeoutMs?: number;
+  readonly rawConnect?: RawConnector;
   /** Told the socket each request is written on, right after the handler's onConnect (connection timings). */
   readonly onRequestSocket?: (socket: H1Socket) => void;
   /** Told when the pool has no connection and no queued request left (an agent then drops it). */
@@ -72,7 +72,7 @@ export class H1Pool implements ConnectionOwner {
     const host = options.hostname.includes(':') ? `[${options.hostname}]` : options.hostname;
     this.authority = `${host}:${options.port}`;
     this.servername = options.protocol === 'https:' && !/^[\d.]+$|:/.test(options.hostname) ? options.hostname : null;
-    this.raw = options.rawConnectTimeoutMs !== undefined && options.protocol === 'http:' && isIP(options.hostname) !== 0 && RawSocket.available;
+    this.raw = options.rawConnect !== undefined && options.protocol === 'http:' && isIP(options.hostname) !== 0 && RawSocket.available;
   }
 
   /** Connections open or being opened, and requests waiting for one. */
@@ -124,8 +124,8 @@ export class H1Pool implements ConnectionOwner {
   private open(): void {
     this.connecting++;
     const { protocol, hostname, port } = this.options;
-    if (this.raw) {
-      RawSocket.connect(hostname, port, this.options.rawConnectTimeoutMs ?? 0, (err, socket) => this.opened(err, socket));
+    if (this.raw && this.options.rawConnect !== undefined) {
+      this.options.rawConnect(hostname, port, (err, socket) => this.opened(err, socket));
       return;
     }
     this.options.connect({

@@ -20,6 +20,14 @@ function sysError(syscall: string, status: number, ip?: string, port?: number): 
   return err;
 }
 
+/** Opens a raw connection to an IP literal (H1PoolOptions.rawConnect). */
+export type RawConnector = (ip: string, port: number, callback: (err: Error | null, socket: RawSocket | null) => void) => void;
+
+/** RawSocket.connect with a fixed connect timeout (ms; 0: none). */
+export function rawConnector(timeoutMs: number): RawConnector {
+  return (ip, port, callback) => RawSocket.connect(ip, port, timeoutMs, callback);
+}
+
 type Listeners = {
   data?: (chunk: Buffer) => void;
   end?: () => void;

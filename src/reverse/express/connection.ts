@@ -59,7 +59,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
   /** Requests answered so far. */
   requests = 0;
   private pending: Buffer | undefined;
-  private readonly parser: LlhttpParser;
+  private llhttp: LlhttpParser | undefined;
   private parsed: ParsedHead | undefined;
   /** llhttp flushed fields before the head ended (split over reads, or more than 32 fields): node:http takes it. */
   private earlyFields = false;
@@ -78,16 +78,22 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
 
   constructor(private readonly h: uv.TcpHandle, readonly ip: string, readonly port: number, private readonly host: ExpressHost, now: number) {
     this.idleSince = now;
+    uv.useChunkReader(h, this);
+    uv.setNoDelay(h, true);
+    uv.readStart(h);
+  }
+
+  /** Made at the first request the connection may serve (a CONNECT-only connection never needs one). */
+  private get parser(): LlhttpParser {
+    if (this.llhttp !== undefined) return this.llhttp;
     const parser = new Llhttp();
-    this.parser = parser;
-    this.resetParser();
+    parser.initialize(Llhttp.REQUEST, {}, this.host.limits.maxHeaderBytes, Llhttp.kLenientNone);
     parser[kOnHeaders | 0] = this.onHeaders;
     parser[kOnHeadersComplete | 0] = this.onHeadersComplete;
     parser[kOnBody | 0] = noop;
     parser[kOnMessageComplete | 0] = noop;
-    uv.useChunkReader(h, this);
-    uv.setNoDelay(h, true);
-    uv.readStart(h);
+    this.llhttp = parser;
+    return parser;
   }
 
   private resetParser(): void {
@@ -112,7 +118,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
     if (this.state === 'closed' || this.state === 'handed') return;
     if (chunk !== undefined) {
       this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-      if (this.state === 'idle') return this.next();
+      if (this.state === 'idle') return this.guarded(this.next);
       if (this.pending.length > MAX_PENDING_BYTES) this.stopReading();
       return;
     }
@@ -126,6 +132,8 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
   private next(): void {
     const bytes = this.pending;
     if (bytes === undefined) return;
+    // A CONNECT (the forward port's tunnels) is node:http's at once: no parse here to repeat there.
+    if (bytes[0] === 0x43 && bytes.toString('latin1', 0, 8) === 'CONNECT ') return this.handOver(bytes);
     this.parsed = undefined;
     this.earlyFields = false;
     const result = this.parser.execute(bytes);
@@ -165,11 +173,32 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
       this.destroy();
       return this.finish(err);
     }
-    if (!(result instanceof Promise)) return this.deliver(flow, result, keepAlive);
-    result.then((r) => this.deliver(flow, r, keepAlive), (err: unknown) => {
+    if (!(result instanceof Promise)) return this.deliverGuarded(flow, result, keepAlive);
+    result.then((r) => this.deliverGuarded(flow, r, keepAlive), (err: unknown) => {
       this.destroy();
       this.finish(err);
     });
+  }
+
+  /**
+   * Runs a step of the connection (called from a libuv read or a promise): a bug in it ends this connection and its
+   * exchange (the flow records the error), never the process with an uncaught exception or an unhandled rejection.
+   */
+  private guarded(step: () => void): void {
+    try {
+      step.call(this);
+    } catch (err) {
+      if (this.state === 'busy' && !this.finished) {
+        this.delivering = true; // the exchange ends here, with this error
+        this.destroy(err);
+      } else {
+        this.destroy();
+      }
+    }
+  }
+
+  private deliverGuarded(flow: LiveFlow, result: PipelineResult, clientKeepAlive: boolean): void {
+    this.guarded(() => this.deliver(flow, result, clientKeepAlive));
   }
 
   private deliver(flow: LiveFlow, result: PipelineResult, clientKeepAlive: boolean): void {
@@ -304,7 +333,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
       this.readingStopped = false;
       uv.readStart(this.h);
     }
-    if (this.pending !== undefined) this.next();
+    if (this.pending !== undefined) this.guarded(this.next);
   }
 
   private stopReading(): void {

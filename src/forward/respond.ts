@@ -76,7 +76,8 @@ function pipeBody(stream: Readable, res: ServerResponse, flow: Flow, done: Write
   stream.pipe(res);
 }
 
-function discard(body: Flow['responseBody']): void {
+/** Drops a response body that will not be written (a stream is destroyed, an async iterable returned). */
+export function discard(body: Flow['responseBody']): void {
   if (body instanceof Readable) body.destroy();
   else if (body && !(body instanceof Uint8Array)) void body[Symbol.asyncIterator]().return?.();
 }

@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { ProxyError } from '../../core/errors.js';
-import type { Flow } from '../../core/flow.js';
 import { FlowAbort, flowAborted } from '../../core/flow-abort.js';
-import { fromNodeRaw } from '../../core/headers.js';
+import type { RawHeaders } from '../../core/flow.js';
+import { fromNodeRaw, getHeader } from '../../core/headers.js';
 import type { PipelineResult } from '../../core/pipeline.js';
 import { LiveFlow, type ExchangeDeps } from '../../forward/exchange.js';
+import { discard } from '../../forward/respond.js';
 import * as uv from '../../l4/uv.js';
 import { Llhttp, llhttpMethods, type LlhttpParser } from '../../upstream/h1/llhttp.js';
 import { expressEligible, type ExpressTarget, type ParsedHead } from './eligible.js';
@@ -66,9 +67,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
   private flow: LiveFlow | undefined;
   private deps: ExchangeDeps | undefined;
   private readingStopped = false;
-  private req: uv.WriteReq | undefined;
-  private queued = 0;
-  private queuedBytes = 0;
+  private readonly out: uv.HandleWriter;
   private onFlushed: (() => void) | undefined;
   private body: Readable | undefined;
   private finished = true;
@@ -78,6 +77,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
 
   constructor(private readonly h: uv.TcpHandle, readonly ip: string, readonly port: number, private readonly host: ExpressHost, now: number) {
     this.idleSince = now;
+    this.out = new uv.HandleWriter(h, this);
     uv.useChunkReader(h, this);
     uv.setNoDelay(h, true);
     uv.readStart(h);
@@ -87,15 +87,16 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
   private get parser(): LlhttpParser {
     if (this.llhttp !== undefined) return this.llhttp;
     const parser = new Llhttp();
-    parser.initialize(Llhttp.REQUEST, {}, this.host.limits.maxHeaderBytes, Llhttp.kLenientNone);
     parser[kOnHeaders | 0] = this.onHeaders;
     parser[kOnHeadersComplete | 0] = this.onHeadersComplete;
     parser[kOnBody | 0] = noop;
     parser[kOnMessageComplete | 0] = noop;
     this.llhttp = parser;
+    this.resetParser();
     return parser;
   }
 
+  /** Ready for a new request head (after the last one's `return 2`, llhttp must start over). */
   private resetParser(): void {
     this.parser.initialize(Llhttp.REQUEST, {}, this.host.limits.maxHeaderBytes, Llhttp.kLenientNone);
   }
@@ -204,7 +205,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
   private deliver(flow: LiveFlow, result: PipelineResult, clientKeepAlive: boolean): void {
     if (this.state !== 'busy') {
       // The client went away while the pipeline ran.
-      discardBody(flow.responseBody);
+      discard(flow.responseBody);
       return this.finish(flowAborted(flow) ? flow.abort.reason : new ProxyError('CLIENT_ABORTED', 'client closed the connection'));
     }
     if (result.outcome === 'kill') {
@@ -227,12 +228,12 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
       date: utcDate(Date.now()),
     });
     if (built instanceof Error) {
-      discardBody(body);
+      discard(body);
       return this.destroy(new ProxyError('UPSTREAM_RESET', built.message));
     }
     const after = built.keepAlive ? undefined : 'close';
     if (built.framing === 'none' || body === null || body === undefined) {
-      discardBody(body);
+      discard(body);
       this.write(built.head);
       return this.flushed(() => this.finish(undefined, after));
     }
@@ -260,7 +261,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
       flow.bytesOut += chunk.length;
       flow.capture?.onResponse(chunk);
       this.write(chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]) : chunk);
-      if (this.queuedBytes > HIGH_WATER_BYTES) stream.pause();
+      if (this.out.queuedBytes > HIGH_WATER_BYTES) stream.pause();
     });
     stream.once('end', () => {
       this.body = undefined;
@@ -278,30 +279,20 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
 
   /** Runs fn once everything written so far has reached the kernel (at once when nothing waits in libuv). */
   private flushed(fn: () => void): void {
-    if (this.queued === 0) return fn();
+    if (this.out.queued === 0) return fn();
     this.onFlushed = fn;
   }
 
   private write(data: string | Uint8Array): void {
     if (this.state === 'closed') return;
-    const req = this.req ?? uv.writeReq(this.h, this);
-    const result = typeof data === 'string' ? uv.writeLatin1(this.h, req, data) : uv.writeBuffer(this.h, req, data);
-    if (result === uv.WRITE_SYNC) {
-      this.req = req;
-      return;
-    }
-    if (result < 0) return this.destroy();
-    this.req = undefined;
-    this.queued++;
-    this.queuedBytes += data.length;
+    if (this.out.write(data) < 0) this.destroy();
   }
 
   afterWrite(status: number): void {
-    this.queued--;
-    if (this.queued === 0) this.queuedBytes = 0;
+    this.out.settled();
     if (this.state === 'closed') return;
     if (status < 0) return this.destroy();
-    if (this.queued > 0) return;
+    if (this.out.queued > 0) return;
     if (this.body?.isPaused() === true) this.body.resume();
     const fn = this.onFlushed;
     this.onFlushed = undefined;
@@ -398,17 +389,8 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
 
 function noop(): void {}
 
-function discardBody(body: Flow['responseBody']): void {
-  if (body instanceof Readable) body.destroy();
-  else if (body && !(body instanceof Uint8Array)) void body[Symbol.asyncIterator]().return?.();
-}
-
-function contentLength(headers: ReadonlyArray<[string, string]>): number | undefined {
-  for (const [name, value] of headers) {
-    if (name.length === 14 && name.toLowerCase() === 'content-length') {
-      const n = Number(value);
-      return Number.isSafeInteger(n) ? n : undefined;
-    }
-  }
-  return undefined;
+/** The declared Content-Length, when it is a number (the body is checked against it). */
+function contentLength(headers: RawHeaders): number | undefined {
+  const n = Number(getHeader(headers, 'content-length'));
+  return Number.isSafeInteger(n) ? n : undefined;
 }

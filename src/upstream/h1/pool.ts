@@ -64,15 +64,15 @@ export class H1Pool implements ConnectionOwner {
   private readonly authority: string;
   private readonly servername: string | null;
   private drained: (() => void) | undefined;
-  /** Connects with RawSocket (see rawConnectTimeoutMs). */
-  private readonly raw: boolean;
+  /** options.rawConnect when this pool's origin qualifies for it (plain HTTP, IP literal, bindings there). */
+  private readonly rawConnect: RawConnector | undefined;
 
   constructor(readonly options: H1PoolOptions) {
     this.sweepMs = sweepInterval(options);
     const host = options.hostname.includes(':') ? `[${options.hostname}]` : options.hostname;
     this.authority = `${host}:${options.port}`;
     this.servername = options.protocol === 'https:' && !/^[\d.]+$|:/.test(options.hostname) ? options.hostname : null;
-    this.raw = options.rawConnect !== undefined && options.protocol === 'http:' && isIP(options.hostname) !== 0 && RawSocket.available;
+    this.rawConnect = options.protocol === 'http:' && isIP(options.hostname) !== 0 && RawSocket.available ? options.rawConnect : undefined;
   }
 
   /** Connections open or being opened, and requests waiting for one. */
@@ -124,8 +124,8 @@ export class H1Pool implements ConnectionOwner {
   private open(): void {
     this.connecting++;
     const { protocol, hostname, port } = this.options;
-    if (this.raw && this.options.rawConnect !== undefined) {
-      this.options.rawConnect(hostname, port, (err, socket) => this.opened(err, socket));
+    if (this.rawConnect !== undefined) {
+      this.rawConnect(hostname, port, (err, socket) => this.opened(err, socket));
       return;
     }
     this.options.connect({

@@ -47,14 +47,12 @@ export class RawSocket implements H1Socket, uv.ChunkSink, uv.WriteSink {
   bytesRead = 0;
   destroyed = false;
   private readonly on_: Listeners = {};
-  /** A write request free for the next write (a synchronous write leaves it free; an asynchronous one takes it). */
-  private req: uv.WriteReq | undefined;
-  private queued = 0;
-  private queuedBytes = 0;
+  private readonly out: uv.HandleWriter;
   private corked: Array<string | Uint8Array> | undefined;
   private paused = false;
 
   private constructor(private readonly h: uv.TcpHandle) {
+    this.out = new uv.HandleWriter(h, this);
     uv.useChunkReader(h, this);
   }
 
@@ -139,30 +137,21 @@ export class RawSocket implements H1Socket, uv.ChunkSink, uv.WriteSink {
     if (this.destroyed) return false;
     if (this.corked !== undefined) {
       this.corked.push(data);
-      return this.queuedBytes < HIGH_WATER_BYTES;
+      return this.out.queuedBytes < HIGH_WATER_BYTES;
     }
-    const req = this.req ?? uv.writeReq(this.h, this);
-    const result = typeof data === 'string' ? uv.writeLatin1(this.h, req, data) : uv.writeBuffer(this.h, req, data);
-    if (result === uv.WRITE_SYNC) {
-      this.req = req;
-      return this.queuedBytes < HIGH_WATER_BYTES;
-    }
+    const result = this.out.write(data);
     if (result < 0) {
       this.fail(sysError('write', result));
       return false;
     }
-    this.req = undefined; // in flight until afterWrite
-    this.queued++;
-    this.queuedBytes += data.length;
-    return this.queuedBytes < HIGH_WATER_BYTES;
+    return this.out.queuedBytes < HIGH_WATER_BYTES;
   }
 
   afterWrite(status: number): void {
-    this.queued--;
-    if (this.queued === 0) this.queuedBytes = 0;
+    this.out.settled();
     if (this.destroyed) return;
     if (status < 0) return this.fail(sysError('write', status));
-    if (this.queued === 0) this.on_.drain?.();
+    if (this.out.queued === 0) this.on_.drain?.();
   }
 
   /** Writes until uncork() go out as one buffer. */

@@ -40,10 +40,11 @@ type Listeners = {
  * An upstream connection on a raw libuv TCP handle with the few net.Socket members an H1Connection uses (H1Socket).
  * Why: per proxied request a net.Socket costs a Duplex stream's bookkeeping on both directions (write callbacks,
  * nextTicks, 'finish'/'end' state) that a connection carrying one exchange at a time never needs; here a read is one
- * call into the parser and a head is one latin1 write. Each read arrives in memory of its own, as net's does, so body
- * chunks may be kept. One listener per event (the connection registers each once).
+ * call into the parser and a head is one latin1 write. Reads land in the process's shared read buffer (uv.sharedReadBuffer):
+ * a 'data' chunk is valid only during the call (H1Connection's parser copies what it keeps). One listener per event
+ * (the connection registers each once).
  */
-export class RawSocket implements H1Socket, uv.ChunkSink, uv.WriteSink {
+export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
   bytesRead = 0;
   destroyed = false;
   private readonly on_: Listeners = {};
@@ -53,7 +54,7 @@ export class RawSocket implements H1Socket, uv.ChunkSink, uv.WriteSink {
 
   private constructor(private readonly h: uv.TcpHandle) {
     this.out = new uv.HandleWriter(h, this);
-    uv.useChunkReader(h, this);
+    uv.useReader(h, this, uv.sharedReadBuffer());
   }
 
   /** Whether raw upstream connections can be used in this Node (the internal bindings are there and as expected). */
@@ -117,11 +118,15 @@ export class RawSocket implements H1Socket, uv.ChunkSink, uv.WriteSink {
     return this;
   }
 
-  onChunk(chunk: Buffer | undefined, nread: number): void {
+  /**
+   * A read into the process's shared read buffer: the 'data' listener (the connection's llhttp parser, which copies
+   * the fields and body bytes it hands on) must be done with the chunk when it returns.
+   */
+  onRead(nread: number): undefined {
     if (this.destroyed) return;
-    if (chunk !== undefined) {
+    if (nread > 0) {
       this.bytesRead += nread;
-      this.on_.data?.(chunk);
+      this.on_.data?.(uv.sharedReadBuffer().subarray(0, nread));
       return;
     }
     if (nread === 0) return; // EAGAIN: nothing this time

@@ -31,7 +31,8 @@ export type Connector = buildConnector.connector;
 
 /**
  * What an H1Connection uses of its socket: a net.Socket (or TLS socket) from the connector, or a RawSocket on a libuv
- * handle (raw-socket.ts). One listener per event is all it registers.
+ * handle (raw-socket.ts). One listener per event is all it registers. A 'data' chunk may be reused once the listener
+ * returns (RawSocket's shared read buffer): the connection's llhttp parser copies every field and body chunk it hands on.
  */
 export interface H1Socket {
   on(event: 'data', fn: (chunk: Buffer) => void): unknown;

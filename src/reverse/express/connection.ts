@@ -48,12 +48,12 @@ function methodName(n: number): string {
 }
 
 /**
- * One client connection of the express front door, on its raw libuv handle: parses each request head with node's
- * llhttp, runs the reverse pipeline on it, and writes the response (head and body in one write when the body is in
+ * One client connection of the express front door, on its raw libuv handle (reading into the process's shared read
+ * buffer): parses each request head with node's llhttp, runs the reverse pipeline on it, and writes the response (head and body in one write when the body is in
  * hand). One exchange at a time; pipelined requests wait as bytes. A request it does not serve (expressEligible), a
  * head split over reads or a parse error hands the connection to node:http with every unanswered byte.
  */
-export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.ShutdownSink {
+export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.ShutdownSink {
   state: 'idle' | 'busy' | 'closed' | 'handed' = 'idle';
   /** When the connection last became idle (monotonic ms), for the keep-alive and first-request timeouts. */
   idleSince: number;
@@ -78,7 +78,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
   constructor(private readonly h: uv.TcpHandle, readonly ip: string, readonly port: number, private readonly host: ExpressHost, now: number) {
     this.idleSince = now;
     this.out = new uv.HandleWriter(h, this);
-    uv.useChunkReader(h, this);
+    uv.useReader(h, this, uv.sharedReadBuffer());
     uv.setNoDelay(h, true);
     uv.readStart(h);
   }
@@ -115,11 +115,26 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
     return 2; // stop after the head: execute() returns where it ended
   };
 
-  onChunk(chunk: Buffer | undefined, nread: number): void {
+  /**
+   * A read, in the process's shared read buffer: what is not answered before this returns (pipelined bytes, a
+   * connection handed over) is copied out of it first (own()).
+   */
+  onRead(nread: number): undefined {
     if (this.state === 'closed' || this.state === 'handed') return;
-    if (chunk !== undefined) {
-      this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-      if (this.state === 'idle') return this.guarded(this.next);
+    if (nread > 0) {
+      const chunk = uv.sharedReadBuffer().subarray(0, nread);
+      if (this.pending === undefined && this.state === 'idle') {
+        this.pending = chunk; // served in place, the usual case: one request per read
+        this.guarded(this.next);
+        if (this.pending !== undefined) this.pending = own(this.pending);
+        return;
+      }
+      this.pending = this.pending === undefined ? own(chunk) : Buffer.concat([this.pending, chunk]);
+      if (this.state === 'idle') {
+        this.guarded(this.next);
+        if (this.pending !== undefined) this.pending = own(this.pending);
+        return;
+      }
       if (this.pending.length > MAX_PENDING_BYTES) this.stopReading();
       return;
     }
@@ -151,7 +166,7 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
     this.state = 'handed';
     uv.readStop(this.h);
     this.pending = undefined;
-    this.host.handOver(this, this.h, bytes);
+    this.host.handOver(this, this.h, bytes === undefined ? undefined : own(bytes));
   }
 
   private start(head: ParsedHead, url: URL): void {
@@ -388,6 +403,11 @@ export class ExpressConnection implements uv.ChunkSink, uv.WriteSink, uv.Shutdow
 }
 
 function noop(): void {}
+
+/** `bytes` in memory of their own: copied when they are (a view of) the shared read buffer, which the next read reuses. */
+function own(bytes: Buffer): Buffer {
+  return bytes.buffer === uv.sharedReadBuffer().buffer ? Buffer.from(bytes) : bytes;
+}
 
 /** The declared Content-Length, when it is a number (the body is checked against it). */
 function contentLength(headers: RawHeaders): number | undefined {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import type { Clock } from '../../core/clock.js';
 import { rejectionResponse } from '../../core/rejections.js';
 import type { Drain } from '../../forward/drain.js';
@@ -107,9 +108,20 @@ export class ExpressFront {
         // The options net's own accept gives a server's sockets: node:http servers keep half-open connections (a
         // CONNECT tunnel or an upgrade whose client sent its FIN must still carry the answer back).
         const listening = server as unknown as { allowHalfOpen?: boolean; pauseOnConnect?: boolean };
-        const socket = new Socket({
+        // The handle reads into the shared read buffer (a reader node cannot take back): net's `onread` option keeps
+        // that buffer and gives each read to a callback, which pushes a copy, as the socket's own read would have.
+        // node:http's parser, while it consumes the handle, and TLS on top of it read in their own memory.
+        const shared = uv.sharedReadBuffer();
+        const socket: Socket = new Socket({
           handle, readable: true, writable: true, allowHalfOpen: listening.allowHalfOpen === true, pauseOnCreate: listening.pauseOnConnect === true,
+          onread: { buffer: shared, callback: (n: number) => socket.push(Buffer.from(shared.subarray(0, n))) },
         } as unknown as ConstructorParameters<typeof Socket>[0]);
+        // With `onread`, net's pause() stops the handle's reads (it assumes the stream buffers nothing). Here every read
+        // is pushed, so pause keeps its usual net meaning: the stream stops flowing, reads go on until its buffer is full
+        // (push false), and a FIN still ends it (an upgrade's splice pauses a side, then waits for its 'end').
+        socket.pause = function pause(this: Socket): Socket {
+          return Duplex.prototype.pause.call(this) as Socket;
+        };
         // As net's own accept does: the server counts the socket (its close() waits for it; the socket's close
         // decrements the count again) and node:http reads the server from the socket in places.
         const counted = server as unknown as { _connections: number };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +97,41 @@ describe('the portico CLI', () => {
     const [code2] = (await once(q.proc, 'exit')) as [number];
     expect(code2).toBe(2);
     expect(q.err()).toMatch(/broken\.yaml:\d+:\d+/);
+  });
+
+  it('takes a SIGTERM sent as soon as the ready line is read (handlers are set before it is printed)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const p = spawnPortico(['forward', '--listen', '127.0.0.1:0', '--log-level', 'warn']);
+      await p.ready;
+      p.proc.kill('SIGTERM');
+      const [code, signal] = (await once(p.proc, 'exit')) as [number | null, string | null];
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+    }
+  });
+
+  it('exits at once on a second SIGTERM during a drain, also with log lines buffered for a stdout reader that has gone', async () => {
+    // An origin that accepts and never answers keeps the exchange in flight, so the first SIGTERM waits (grace 10 s).
+    let arrived = 0;
+    const silent = net.createServer(() => { arrived += 1; });
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const port = (silent.address() as AddressInfo).port;
+    const p = spawnPortico(['forward', '--listen', '127.0.0.1:0', '--allow-target', '127.0.0.0/8', '--log-level', 'info']);
+    try {
+      const url = await p.ready;
+      p.proc.stdout?.destroy(); // the reader goes away; "shutting down" is then buffered for it
+      void curl(['-x', url, `http://127.0.0.1:${port}/never`], { timeoutMs: 30_000 });
+      await waitFor(() => arrived > 0, 10_000);
+      p.proc.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      p.proc.kill('SIGTERM');
+      // Before the bounded flushSync, pino's exit hook retried the EPIPE write every 100 ms forever: this never came.
+      const [code] = (await once(p.proc, 'exit')) as [number];
+      expect(code).toBe(1);
+    } finally {
+      p.proc.kill('SIGKILL');
+      silent.close();
+    }
   });
 
   it('fails clearly when the port is taken', async () => {

@@ -72,7 +72,6 @@ interface Bindings {
   readonly ShutdownWrap: Ctor<RawReq>;
   readonly state: Int32Array;
   readonly kReadBytesOrError: number;
-  readonly kArrayBufferOffset: number;
   readonly kLastWriteWasAsync: number;
   readonly UV_EOF: number;
   readonly UV_ENOTCONN: number;
@@ -95,17 +94,17 @@ function load(): Bindings | undefined {
     const uvb = binding.call(process, 'uv') as Binding;
     const constants = tcp.constants as Binding | undefined;
     const { TCP, TCPConnectWrap } = tcp;
-    const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync } = stream;
+    const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = stream;
     const { UV_EOF, UV_ENOTCONN } = uvb;
     if (!isFn(TCP) || !isFn(TCPConnectWrap) || !isFn(WriteWrap) || !isFn(ShutdownWrap)) return undefined;
-    if (!(streamBaseState instanceof Int32Array) || !isInt(kReadBytesOrError) || !isInt(kArrayBufferOffset) || !isInt(kLastWriteWasAsync)) return undefined;
+    if (!(streamBaseState instanceof Int32Array) || !isInt(kReadBytesOrError) || !isInt(kLastWriteWasAsync)) return undefined;
     if (!isInt(UV_EOF) || UV_EOF >= 0 || !isInt(UV_ENOTCONN) || !isInt(constants?.SOCKET)) return undefined;
     const proto = (TCP as { prototype: Record<string, unknown> }).prototype;
     if (TCP_METHODS.some((m) => typeof proto[m] !== 'function') || !('onread' in proto)) return undefined;
     return {
       TCP: TCP as Ctor<RawTcp>, SOCKET: constants.SOCKET as number, TCPConnectWrap: TCPConnectWrap as Ctor<RawReq>,
       WriteWrap: WriteWrap as Ctor<RawReq>, ShutdownWrap: ShutdownWrap as Ctor<RawReq>, state: streamBaseState,
-      kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync, UV_EOF, UV_ENOTCONN,
+      kReadBytesOrError, kLastWriteWasAsync, UV_EOF, UV_ENOTCONN,
     };
   } catch {
     return undefined;
@@ -171,27 +170,6 @@ let sharedRead: Buffer | undefined;
 export function sharedReadBuffer(): Buffer {
   sharedRead ??= Buffer.allocUnsafeSlow(SHARED_READ_BYTES);
   return sharedRead;
-}
-
-/** Receives a handle's reads in fresh memory (no user buffer): a Buffer of its own per read, or `nread` <= 0 (EOF, errno). */
-export interface ChunkSink { onChunk(chunk: Buffer | undefined, nread: number): void }
-
-function onchunk(this: RawTcp, ab: ArrayBuffer | undefined): undefined {
-  const nread = B.state[B.kReadBytesOrError] as number;
-  const sink = this.sink as unknown as ChunkSink;
-  if (nread <= 0 || ab === undefined) sink.onChunk(undefined, nread);
-  else sink.onChunk(Buffer.from(ab, B.state[B.kArrayBufferOffset] as number, nread), nread);
-  return undefined;
-}
-
-/**
- * Reads of `h` go to `sink` each in memory of its own, as a net.Socket's do (node allocates it and trims it to what
- * was read): a chunk may be kept past the read. The alternative to useReader; call one of them once per handle.
- */
-export function useChunkReader(h: TcpHandle, sink: ChunkSink): void {
-  const r = raw(h);
-  r.sink = sink as unknown as ReadSink;
-  r.onread = onchunk as unknown as RawTcp['onread'];
 }
 
 export function readStart(h: TcpHandle): number { return raw(h).readStart(); }

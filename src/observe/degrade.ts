@@ -43,10 +43,10 @@ const EAGAIN_TRIES = 20;
 const EAGAIN_SLEEP_MS = 25;
 
 /**
- * Pure of sonic-boom's retry loop: what its flushSync writes (the buffered lines, not a write still in flight), written
- * once with short EAGAIN retries; any other failure (EPIPE, ENOSPC, EBADF) ends it and the rest is dropped. The
- * buffers are taken first, so nothing is written twice. A sonic-boom whose state is shaped otherwise flushes nothing
- * rather than risk the hang.
+ * A flushSync for a sonic-boom destination without its endless retry loop: it writes what sonic-boom's own would (the
+ * buffered lines, not a write still in flight), once, with short EAGAIN retries; any other failure (EPIPE, ENOSPC,
+ * EBADF) ends it and the rest is dropped. The buffers are taken first, so nothing is written twice. A sonic-boom whose
+ * state is shaped otherwise flushes nothing rather than risk the hang.
  */
 export function boundedFlushSync(stream: object): () => void {
   const s = stream as BoomState;

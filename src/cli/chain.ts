@@ -70,11 +70,10 @@ export function chainCommand(): Command {
         await observers.close();
       };
       if (flags.tui) return runForwardTui({ bus: chain.bus, mode: 'chain', proxyUrl: forward.url, gauges, version: VERSION, log, stop });
-      // Signal handlers before the ready line: a SIGTERM sent on seeing it must not find the default action (death).
-      const signals = runUntilSignal(log, stop);
-      for (const line of readyLines(chain)) process.stdout.write(`${line}\n`);
-      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
-      process.stdout.write(`${tryThis(forward.url, chain.backends[0]?.url)}\n`);
-      await signals;
+      await runUntilSignal(log, stop, () => {
+        for (const line of readyLines(chain)) process.stdout.write(`${line}\n`);
+        if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
+        process.stdout.write(`${tryThis(forward.url, chain.backends[0]?.url)}\n`);
+      });
     });
 }

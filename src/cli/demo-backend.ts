@@ -25,9 +25,8 @@ export function demoBackendCommand(): Command {
       if (!LEVELS.has(level)) throw new ConfigError(`--log-level: expected one of ${[...LEVELS].join('|')}, got "${level}"`);
       const log = createLogger(level as LogLevel);
       const backend = await startDemoBackend({ id: flags.id, ...listen });
-      // Signal handlers before the ready line: a SIGTERM sent on seeing it must not find the default action (death).
-      const signals = runUntilSignal(log, () => backend.close());
-      process.stdout.write(`portico demo-backend listening on ${backend.url}\n`);
-      await signals;
+      await runUntilSignal(log, () => backend.close(), () => {
+        process.stdout.write(`portico demo-backend listening on ${backend.url}\n`);
+      });
     });
 }

@@ -83,13 +83,12 @@ export function forwardCommand(): Command {
       if (flags.tui) {
         return runForwardTui({ bus: proxy.bus, proxyUrl: proxy.url, gauges: () => proxy.stats(), version: VERSION, log, stop });
       }
-      // Signal handlers before the ready line: a SIGTERM sent on seeing it must not find the default action (death).
-      const signals = runUntilSignal(log, stop);
-      if (isClusterWorker()) reportReady(proxy.url); // the primary prints the ready line once every worker listens
-      else process.stdout.write(`portico forward listening on ${proxy.url}\n`);
-      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
-      if (config.mitm.enabled) log.info({ certs: config.certs }, 'TLS interception on');
-      await signals;
+      await runUntilSignal(log, stop, () => {
+        if (isClusterWorker()) reportReady(proxy.url); // the primary prints the ready line once every worker listens
+        else process.stdout.write(`portico forward listening on ${proxy.url}\n`);
+        if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
+        if (config.mitm.enabled) log.info({ certs: config.certs }, 'TLS interception on');
+      });
     });
 }
 

@@ -145,14 +145,13 @@ export function l4Command(): Command {
         return runForwardTui({ mode: 'l4', bus: lb.bus, proxyUrl: lb.urls().join(' '), version: VERSION, log, stop,
           gauges: () => ({ inFlight: lb.active(), tunnels: 0 }) });
       }
-      // Signal handlers before the ready line: a SIGTERM sent on seeing it must not find the default action (death).
-      const signals = runUntilSignal(log, stop);
-      if (isClusterWorker()) reportReady(lb.urls()); // the primary prints the ready lines once every worker listens
-      else for (const url of lb.urls()) process.stdout.write(`portico l4 listening on ${url}\n`);
-      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
       lb.bus.subscribe((e) => {
         if (e.type === 'backend.health') log.warn({ pool: e.pool, backend: e.backend, state: e.state, reason: e.reason }, 'backend health');
       }, { types: ['backend.health'] }); // only these: without other listeners no flow record is built per connection
-      await signals;
+      await runUntilSignal(log, stop, () => {
+        if (isClusterWorker()) reportReady(lb.urls()); // the primary prints the ready lines once every worker listens
+        else for (const url of lb.urls()) process.stdout.write(`portico l4 listening on ${url}\n`);
+        if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
+      });
     });
 }

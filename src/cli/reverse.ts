@@ -117,11 +117,10 @@ export function reverseCommand(): Command {
         return runForwardTui({ mode: 'reverse', bus: proxy.bus, proxyUrl: proxy.url, version: VERSION, log, stop,
           gauges: () => ({ inFlight: proxy.stats().inFlight, tunnels: 0 }) });
       }
-      // Signal handlers before the ready line: a SIGTERM sent on seeing it must not find the default action (death).
-      const signals = runUntilSignal(log, stop);
-      if (isClusterWorker()) reportReady(proxy.url);
-      else for (const l of proxy.listeners) process.stdout.write(`portico reverse listening on ${l.url}\n`);
-      if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
-      await signals;
+      await runUntilSignal(log, stop, () => {
+        if (isClusterWorker()) reportReady(proxy.url);
+        else for (const l of proxy.listeners) process.stdout.write(`portico reverse listening on ${l.url}\n`);
+        if (observers.admin) process.stdout.write(`portico admin on ${observers.admin.url}\n`);
+      });
     });
 }

@@ -3,9 +3,10 @@ import { flushLogger } from '../observe/logger.js';
 
 /**
  * SIGTERM/SIGINT: stop accepting, let in-flight exchanges finish (the mode's grace), flush logs, exit 0.
- * A second signal exits at once.
+ * A second signal exits at once. `ready` (the ready line, or the worker's report to its primary) runs once the
+ * handlers are set: a SIGTERM sent as soon as that line is read must not meet the default action (death).
  */
-export function runUntilSignal(log: Logger, stop: () => Promise<void>): Promise<void> {
+export function runUntilSignal(log: Logger, stop: () => Promise<void>, ready: () => void): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -23,5 +24,6 @@ export function runUntilSignal(log: Logger, stop: () => Promise<void>): Promise<
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    ready();
   });
 }

@@ -5,8 +5,8 @@ import type { Endpoint } from './proxy-protocol.js';
 
 /**
  * The one place that touches Node's internal libuv bindings (`process.binding('tcp_wrap' | 'stream_wrap' | 'uv')`),
- * for the L4 fast path (handle-splice.ts, handle-dial.ts, tcp-fast.ts) and the HTTP client's upstream connections
- * (upstream/h1/raw-socket.ts).
+ * for the L4 fast path (handle-splice.ts, handle-dial.ts, tcp-fast.ts), the HTTP client's upstream connections
+ * (upstream/h1/raw-socket.ts) and the express front door's client connections (reverse/express/).
  *
  * Why: a spliced L4 connection needs nothing a net.Socket adds (a Duplex stream with its state machine, 'data',
  * 'end', 'finish', 'close' events, nextTicks, a timer per socket, a Socket object for each side). On raw handles a

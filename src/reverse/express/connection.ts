@@ -123,19 +123,13 @@ export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.Shutdown
     if (this.state === 'closed' || this.state === 'handed') return;
     if (nread > 0) {
       const chunk = uv.sharedReadBuffer().subarray(0, nread);
-      if (this.pending === undefined && this.state === 'idle') {
-        this.pending = chunk; // served in place, the usual case: one request per read
-        this.guarded(this.next);
-        if (this.pending !== undefined) this.pending = own(this.pending);
-        return;
-      }
-      this.pending = this.pending === undefined ? own(chunk) : Buffer.concat([this.pending, chunk]);
-      if (this.state === 'idle') {
-        this.guarded(this.next);
-        if (this.pending !== undefined) this.pending = own(this.pending);
-        return;
-      }
-      if (this.pending.length > MAX_PENDING_BYTES) this.stopReading();
+      const idle = this.state === 'idle';
+      // With nothing waiting, the read is served in place (the usual case: one request per read).
+      this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+      if (idle) this.guarded(this.next);
+      if (this.pending === undefined) return;
+      this.pending = own(this.pending);
+      if (!idle && this.pending.length > MAX_PENDING_BYTES) this.stopReading();
       return;
     }
     if (nread === 0) return;

@@ -209,41 +209,6 @@ export function writeLatin1(h: TcpHandle, req: WriteReq, data: string): number {
   return B.state[B.kLastWriteWasAsync] === 0 ? WRITE_SYNC : WRITE_ASYNC;
 }
 
-/**
- * Writes to one handle for an owner that keeps writing while earlier writes may still be in libuv (the HTTP client's
- * RawSocket, the express front door's connections): the write request is reused while writes complete synchronously
- * (one in flight may not be), and what libuv still holds is counted until the owner's afterWrite calls `settled()`.
- */
-export class HandleWriter {
-  /** Asynchronous writes not finished yet, and their bytes (0 again once none is left). */
-  queued = 0;
-  queuedBytes = 0;
-  private req: WriteReq | undefined;
-
-  constructor(private readonly h: TcpHandle, private readonly sink: WriteSink) {}
-
-  /** WRITE_SYNC, WRITE_ASYNC (counted until settled), or a negative errno. Strings go out as latin1. */
-  write(data: string | Uint8Array): number {
-    const req = this.req ?? writeReq(this.h, this.sink);
-    const result = typeof data === 'string' ? writeLatin1(this.h, req, data) : writeBuffer(this.h, req, data);
-    if (result === WRITE_SYNC) {
-      this.req = req;
-      return result;
-    }
-    if (result < 0) return result;
-    this.req = undefined; // in flight until the sink's afterWrite
-    this.queued++;
-    this.queuedBytes += data.length;
-    return result;
-  }
-
-  /** One asynchronous write finished: call it first in the sink's afterWrite. */
-  settled(): void {
-    this.queued--;
-    if (this.queued === 0) this.queuedBytes = 0;
-  }
-}
-
 function afterShutdown(this: RawReq, status: number): void { (this.sink as ShutdownSink).afterShutdown(status); }
 
 /** Sends a FIN after the queued writes: SHUTDOWN_PENDING (the sink will be called), SHUTDOWN_DONE, or a negative errno. */

@@ -6,6 +6,7 @@ import { fromNodeRaw, getHeader } from '../../core/headers.js';
 import type { PipelineResult } from '../../core/pipeline.js';
 import { LiveFlow, type ExchangeDeps } from '../../forward/exchange.js';
 import { discard } from '../../forward/respond.js';
+import { HandleWriter } from '../../l4/handle-writer.js';
 import * as uv from '../../l4/uv.js';
 import { Llhttp, llhttpMethods, type LlhttpParser } from '../../upstream/h1/llhttp.js';
 import { expressEligible, type ExpressTarget, type ParsedHead } from './eligible.js';
@@ -67,7 +68,7 @@ export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.Shutdown
   private flow: LiveFlow | undefined;
   private deps: ExchangeDeps | undefined;
   private readingStopped = false;
-  private readonly out: uv.HandleWriter;
+  private readonly out: HandleWriter;
   private onFlushed: (() => void) | undefined;
   private body: Readable | undefined;
   private finished = true;
@@ -77,7 +78,7 @@ export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.Shutdown
 
   constructor(private readonly h: uv.TcpHandle, readonly ip: string, readonly port: number, private readonly host: ExpressHost, now: number) {
     this.idleSince = now;
-    this.out = new uv.HandleWriter(h, this);
+    this.out = new HandleWriter(h, this);
     uv.useReader(h, this, uv.sharedReadBuffer());
     uv.setNoDelay(h, true);
     uv.readStart(h);
@@ -158,6 +159,7 @@ export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.Shutdown
 
   private handOver(bytes: Buffer | undefined): void {
     this.state = 'handed';
+    this.out.flush(); // node:http writes after what this connection wrote
     uv.readStop(this.h);
     this.pending = undefined;
     this.host.handOver(this, this.h, bytes === undefined ? undefined : own(bytes));
@@ -294,7 +296,7 @@ export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.Shutdown
 
   private write(data: string | Uint8Array): void {
     if (this.state === 'closed') return;
-    if (this.out.write(data) < 0) this.destroy();
+    this.out.write(data);
   }
 
   afterWrite(status: number): void {
@@ -352,6 +354,7 @@ export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.Shutdown
     if (this.state === 'closed' || this.state === 'handed') return;
     this.state = 'closed';
     this.pending = undefined;
+    this.out.flush(); // the FIN follows what was written
     const status = uv.shutdown(this.h, this);
     if (status !== uv.SHUTDOWN_PENDING) this.afterShutdown();
   }
@@ -364,6 +367,7 @@ export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.Shutdown
   closeHandle(): void {
     if (this.handleClosed) return;
     this.handleClosed = true;
+    this.out.cancel();
     uv.close(this.h);
     this.host.closed(this);
   }

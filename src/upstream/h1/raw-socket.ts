@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { HandleWriter } from '../../l4/handle-writer.js';
 import * as uv from '../../l4/uv.js';
 import type { H1Socket } from './types.js';
 
@@ -48,12 +49,12 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
   bytesRead = 0;
   destroyed = false;
   private readonly on_: Listeners = {};
-  private readonly out: uv.HandleWriter;
+  private readonly out: HandleWriter;
   private corked: Array<string | Uint8Array> | undefined;
   private paused = false;
 
   private constructor(private readonly h: uv.TcpHandle) {
-    this.out = new uv.HandleWriter(h, this);
+    this.out = new HandleWriter(h, this);
     uv.useReader(h, this, uv.sharedReadBuffer());
   }
 
@@ -144,11 +145,7 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
       this.corked.push(data);
       return this.out.queuedBytes < HIGH_WATER_BYTES;
     }
-    const result = this.out.write(data);
-    if (result < 0) {
-      this.fail(sysError('write', result));
-      return false;
-    }
+    this.out.write(data);
     return this.out.queuedBytes < HIGH_WATER_BYTES;
   }
 
@@ -196,6 +193,7 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
     if (this.destroyed) return this;
     this.destroyed = true;
     this.corked = undefined;
+    this.out.cancel();
     uv.close(this.h);
     process.nextTick(() => this.on_.close?.());
     return this;
@@ -204,6 +202,7 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
   private fail(err: Error): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.out.cancel();
     uv.close(this.h);
     process.nextTick(() => {
       this.on_.error?.(err);

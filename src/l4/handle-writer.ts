@@ -1,0 +1,86 @@
+import * as uv from './uv.js';
+
+/**
+ * Writes to one handle for an owner that keeps writing while earlier writes may still be in flight (the HTTP client's
+ * RawSocket, the express front door's connections). A write is not made at once: it joins the process's batch, which
+ * goes out after the event loop has run every callback of this turn's I/O (a setImmediate, the loop's check phase).
+ *
+ * Why: on loopback and in a VM, most of a small write's cost is waking its reader (the kernel delivers the segment
+ * and wakes the receiving process inside the writer's call). Writes spread over a turn wake each reader (the client,
+ * each backend) again and again as it drains; the same writes made back to back find it awake. Measured at 1 KiB
+ * through the reverse proxy: 10-15% less CPU per request, and more requests per second.
+ *
+ * Every write counts as queued until its owner's afterWrite is called with its status: at the flush when the kernel
+ * took it whole, later from libuv when not, with a negative errno when it failed. An owner that ends its connection
+ * calls flush() before a graceful shutdown (or a hand-over), or cancel() before closing the handle.
+ */
+export class HandleWriter {
+  /** Writes not finished yet, batched or in libuv, and their bytes (0 again once none is left). */
+  queued = 0;
+  queuedBytes = 0;
+  private req: uv.WriteReq | undefined;
+  /** Writes waiting in the batch, oldest first. */
+  private waiting: Array<string | Uint8Array> = [];
+  private cancelled = false;
+
+  constructor(private readonly h: uv.TcpHandle, private readonly sink: uv.WriteSink) {}
+
+  /** Queues `data` (strings go out as latin1); it must not change until its afterWrite. */
+  write(data: string | Uint8Array): void {
+    if (this.cancelled) return;
+    this.queued++;
+    this.queuedBytes += data.length;
+    if (this.waiting.length === 0) batch.push(this);
+    this.waiting.push(data);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flushBatch);
+    }
+  }
+
+  /** One write finished: call it first in the sink's afterWrite. */
+  settled(): void {
+    this.queued--;
+    if (this.queued === 0) this.queuedBytes = 0;
+  }
+
+  /** Makes the batched writes of this handle now (before a shutdown or a hand-over: they must precede it). */
+  flush(): void {
+    const items = this.waiting;
+    if (items.length === 0) return;
+    this.waiting = [];
+    for (const data of items) {
+      if (this.cancelled) return;
+      this.send(data);
+    }
+  }
+
+  /** The handle is closing: batched writes are dropped and no afterWrite follows for them. */
+  cancel(): void {
+    this.cancelled = true;
+    this.waiting = [];
+  }
+
+  private send(data: string | Uint8Array): void {
+    const req = this.req ?? uv.writeReq(this.h, this.sink);
+    const result = typeof data === 'string' ? uv.writeLatin1(this.h, req, data) : uv.writeBuffer(this.h, req, data);
+    if (result === uv.WRITE_ASYNC) {
+      this.req = undefined; // in flight until the sink's afterWrite
+      return;
+    }
+    this.req = req;
+    this.sink.afterWrite(result === uv.WRITE_SYNC ? 0 : result);
+  }
+}
+
+/** Writers with batched writes, in the order of their first write of this turn. */
+let batch: HandleWriter[] = [];
+let scheduled = false;
+
+/** The check phase: every batched write goes out; writes made meanwhile (an afterWrite that answers the next request) join in. */
+function flushBatch(): void {
+  scheduled = false;
+  const writers = batch;
+  batch = [];
+  for (let i = 0; i < writers.length; i++) (writers[i] as HandleWriter).flush();
+}

@@ -20,7 +20,12 @@ export const clusterSchema = z.object({
   restartWindowMs: z.number().int().positive().default(restartDefaults.restartWindowMs),
   /** How long the primary waits for every worker's answer to a request it fans out (the admin purge call). */
   ipcTimeoutMs: z.number().int().positive().default(restartDefaults.ipcTimeoutMs),
-}).strict().default({ workers: 1, ...restartDefaults });
+  /**
+   * Each worker's garbage collector runs on its own event-loop thread (V8's --single-threaded-gc), without helper
+   * threads: N workers on N cores keep every core busy already, and a helper thread only preempts another worker.
+   */
+  singleThreadedGc: z.boolean().default(true),
+}).strict().default({ workers: 1, ...restartDefaults, singleThreadedGc: true });
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
 

@@ -4,6 +4,7 @@ import type { AdminConfig, LogConfig } from '../config/schema.js';
 import { createLogger } from '../observe/logger.js';
 import { workerCount, type ClusterConfig } from './config.js';
 import { runPrimary } from './primary.js';
+import { workerExecArgv } from './worker-args.js';
 
 export interface ClusteredModeConfig {
   readonly cluster: ClusterConfig;
@@ -24,6 +25,9 @@ export async function runClusterPrimaryIfAsked(mode: string, config: ClusteredMo
   if (workers <= 1 || cluster.isWorker) return false;
   if (o.tui) throw new ConfigError('--tui runs in one process; with --workers use --admin HOST:PORT and `portico tui --connect URL`');
   const log = createLogger(config.log.level);
-  await runPrimary({ mode, workers, restart: config.cluster, config, version: o.version, log, ...(config.cache ? { cache: config.cache } : {}) });
+  await runPrimary({
+    mode, workers, restart: config.cluster, config, version: o.version, log,
+    workerExecArgv: workerExecArgv(process.execArgv, config.cluster.singleThreadedGc), ...(config.cache ? { cache: config.cache } : {}),
+  });
   return true;
 }

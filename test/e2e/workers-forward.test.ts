@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
@@ -59,6 +60,12 @@ describe('forward --workers 2', () => {
     expect(statuses.every((s) => s === 200)).toBe(true);
     const seen = await waitForWorkers('/spread', 2);
     expect([...seen].sort()).toEqual([...pids].sort());
+  });
+
+  it('each worker runs its garbage collector on its event-loop thread (cluster.singleThreadedGc, on by default)', async () => {
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')).toContain('--single-threaded-gc');
+    expect(readFileSync(`/proc/${proc.pid ?? 0}/cmdline`, 'latin1').split('\0')).not.toContain('--single-threaded-gc'); // the primary's own
   });
 
   it('the admin purge call reaches every worker\'s own memory cache', async () => {

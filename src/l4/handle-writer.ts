@@ -8,7 +8,7 @@ import * as uv from './uv.js';
  * Why: on loopback and in a VM, most of a small write's cost is waking its reader (the kernel delivers the segment
  * and wakes the receiving process inside the writer's call). Writes spread over a turn wake each reader (the client,
  * each backend) again and again as it drains; the same writes made back to back find it awake. Measured at 1 KiB
- * through the reverse proxy: 10-15% less CPU per request, and more requests per second.
+ * through the reverse proxy, alternating runs: 52 vs 57 µs of CPU per request, 17.4k vs 15.8k req/s (README).
  *
  * Every write counts as queued until its owner's afterWrite is called with its status: at the flush when the kernel
  * took it whole, later from libuv when not, with a negative errno when it failed. An owner that ends its connection
@@ -19,8 +19,9 @@ export class HandleWriter {
   queued = 0;
   queuedBytes = 0;
   private req: uv.WriteReq | undefined;
-  /** Writes waiting in the batch, oldest first. */
+  /** Writes waiting in the batch, oldest first; those before `sent` are made already (by a flush still running). */
   private waiting: Array<string | Uint8Array> = [];
+  private sent = 0;
   private cancelled = false;
 
   constructor(private readonly h: uv.TcpHandle, private readonly sink: uv.WriteSink) {}
@@ -44,21 +45,22 @@ export class HandleWriter {
     if (this.queued === 0) this.queuedBytes = 0;
   }
 
-  /** Makes the batched writes of this handle now (before a shutdown or a hand-over: they must precede it). */
+  /**
+   * Makes the batched writes of this handle now (before a shutdown or a hand-over: they must precede it), in order:
+   * writes added meanwhile by an afterWrite are made by this same loop, and a flush called from inside one goes on
+   * from where this one is, so nothing overtakes and nothing goes twice.
+   */
   flush(): void {
-    const items = this.waiting;
-    if (items.length === 0) return;
+    while (this.sent < this.waiting.length && !this.cancelled) this.send(this.waiting[this.sent++] as string | Uint8Array);
     this.waiting = [];
-    for (const data of items) {
-      if (this.cancelled) return;
-      this.send(data);
-    }
+    this.sent = 0;
   }
 
   /** The handle is closing: batched writes are dropped and no afterWrite follows for them. */
   cancel(): void {
     this.cancelled = true;
     this.waiting = [];
+    this.sent = 0;
   }
 
   private send(data: string | Uint8Array): void {

@@ -83,6 +83,25 @@ describe('HandleWriter: writes go out in one batch per event-loop turn', () => {
     expect(await ended[0]).toBe('first next1 next2 ');
   });
 
+  it('keeps the order when an afterWrite writes and flushes while older writes still wait in the batch', async () => {
+    const { port, ended } = await collector();
+    const h = await connect(port);
+    let first = true;
+    const r = recording(h, (w) => {
+      if (!first) return;
+      first = false;
+      w.write('c'); // made after b, which is still waiting in this flush
+      w.flush(); // from inside the flush: goes on from b
+    });
+    r.w.write('a');
+    r.w.write('b');
+    await checkPhase();
+    await checkPhase();
+    expect(r.statuses).toEqual([0, 0, 0]);
+    await shutdownAndClose(h);
+    expect(await ended[0]).toBe('abc');
+  });
+
   it('flush() writes at once, so a shutdown right after it sends the FIN after the data', async () => {
     const { port, ended } = await collector();
     const h = await connect(port);

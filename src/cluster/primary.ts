@@ -18,8 +18,8 @@ export interface PrimaryOptions {
   readonly restart: RestartOptions & { readonly ipcTimeoutMs: number };
   readonly config: { log: LogConfig; admin: AdminConfig; shutdown: { graceMs: number } };
   readonly version: string;
-  /** Node's options for the workers (worker-args.ts); the primary's own when not given. */
-  readonly workerExecArgv?: readonly string[];
+  /** Node's options for the workers (worker-args.ts). */
+  readonly workerExecArgv: readonly string[];
   readonly log: Logger;
   readonly clock?: Clock;
   /** The mode has an HTTP cache: the admin purge call is sent to every worker (each may hold its own memory store). */
@@ -65,7 +65,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     if (msg.event.type === 'flow.end' && worker.process.pid !== undefined) msg.event.flow.notes.worker = worker.process.pid;
     bus.emit(msg.event);
   });
-  if (o.workerExecArgv !== undefined) cluster.setupPrimary({ execArgv: [...o.workerExecArgv] });
+  cluster.setupPrimary({ execArgv: [...o.workerExecArgv] });
   const urls = await startWorkers(o.workers, log).catch(async (err: unknown) => {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');

@@ -20,7 +20,7 @@ export class HandleWriter {
   queuedBytes = 0;
   private req: uv.WriteReq | undefined;
   /** Writes waiting in the batch, oldest first; those before `sent` are made already (by a flush still running). */
-  private waiting: Array<string | Uint8Array> = [];
+  private readonly waiting: Array<string | Uint8Array> = [];
   private sent = 0;
   private cancelled = false;
 
@@ -52,14 +52,14 @@ export class HandleWriter {
    */
   flush(): void {
     while (this.sent < this.waiting.length && !this.cancelled) this.send(this.waiting[this.sent++] as string | Uint8Array);
-    this.waiting = [];
+    this.waiting.length = 0; // the same array serves the next batch: no allocation per flush
     this.sent = 0;
   }
 
   /** The handle is closing: batched writes are dropped and no afterWrite follows for them. */
   cancel(): void {
     this.cancelled = true;
-    this.waiting = [];
+    this.waiting.length = 0;
     this.sent = 0;
   }
 

@@ -50,9 +50,10 @@ function methodName(n: number): string {
 
 /**
  * One client connection of the express front door, on its raw libuv handle (reading into the process's shared read
- * buffer): parses each request head with node's llhttp, runs the reverse pipeline on it, and writes the response (head and body in one write when the body is in
- * hand). One exchange at a time; pipelined requests wait as bytes. A request it does not serve (expressEligible), a
- * head split over reads or a parse error hands the connection to node:http with every unanswered byte.
+ * buffer): parses each request head with node's llhttp, runs the reverse pipeline on it, and writes the response
+ * (head and body in one write when the body is in hand). One exchange at a time; pipelined requests wait as bytes. A
+ * request it does not serve (expressEligible), a head split over reads or a parse error hands the connection to
+ * node:http with every unanswered byte.
  */
 export class ExpressConnection implements uv.ReadSink, uv.WriteSink, uv.ShutdownSink {
   state: 'idle' | 'busy' | 'closed' | 'handed' = 'idle';

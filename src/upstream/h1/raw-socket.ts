@@ -191,22 +191,25 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
   /** Closes the handle now; 'close' follows on the next tick, as net's does after destroy(). */
   destroy(): this {
     if (this.destroyed) return this;
-    this.destroyed = true;
-    this.corked = undefined;
-    this.out.cancel();
-    uv.close(this.h);
+    this.closeHandle();
     process.nextTick(() => this.on_.close?.());
     return this;
   }
 
   private fail(err: Error): void {
     if (this.destroyed) return;
-    this.destroyed = true;
-    this.out.cancel();
-    uv.close(this.h);
+    this.closeHandle();
     process.nextTick(() => {
       this.on_.error?.(err);
       this.on_.close?.();
     });
+  }
+
+  /** The one way the handle closes: writes still batched are dropped with it (their afterWrite never comes). */
+  private closeHandle(): void {
+    this.destroyed = true;
+    this.corked = undefined;
+    this.out.cancel();
+    uv.close(this.h);
   }
 }

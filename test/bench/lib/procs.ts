@@ -18,7 +18,8 @@ export interface Proc {
 
 const live = new Set<Proc>();
 
-function track(name: string, child: ChildProcess): Proc {
+/** Tracks a child the caller spawned itself (stopAll() stops it; stderr's tail is kept for error messages). */
+export function trackProc(name: string, child: ChildProcess): Proc {
   let tail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => { tail = (tail + s).slice(-4096); });
@@ -65,7 +66,7 @@ export async function spawnReady(name: string, command: string, args: readonly s
     stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   };
   const child = spawn(command, [...args], spawnOpts);
-  const proc = track(name, child);
+  const proc = trackProc(name, child);
   const stdout = child.stdout;
   if (!stdout) throw new Error(`${name}: no stdout pipe`);
   stdout.setEncoding('utf8');
@@ -112,7 +113,7 @@ export async function spawnReady(name: string, command: string, args: readonly s
  */
 export async function runForResult<T>(name: string, command: string, args: readonly string[], timeoutMs: number, onLine?: (line: string) => void): Promise<T> {
   const child = spawn(command, [...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc = track(name, child);
+  const proc = trackProc(name, child);
   let out = '';
   let seen = 0;
   child.stdout.setEncoding('utf8');

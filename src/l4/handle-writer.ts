@@ -51,7 +51,12 @@ export class HandleWriter {
    * from where this one is, so nothing overtakes and nothing goes twice.
    */
   flush(): void {
-    while (this.sent < this.waiting.length && !this.cancelled) this.send(this.waiting[this.sent++] as string | Uint8Array);
+    while (this.sent < this.waiting.length && !this.cancelled) {
+      const from = this.sent;
+      this.sent = this.waiting.length;
+      if (this.sent - from === 1) this.send(this.waiting[from] as string | Uint8Array);
+      else this.sendMany(from, this.sent);
+    }
     this.waiting.length = 0; // the same array serves the next batch: no allocation per flush
     this.sent = 0;
   }
@@ -63,9 +68,27 @@ export class HandleWriter {
     this.sent = 0;
   }
 
+  /**
+   * Batched writes from..to go out as one writev (a response head and the first body bytes, say): one syscall and one
+   * wake-up of the reader instead of one each. They become one write: one afterWrite settles them all.
+   */
+  private sendMany(from: number, to: number): void {
+    const chunks: Uint8Array[] = [];
+    for (let i = from; i < to; i++) {
+      const data = this.waiting[i] as string | Uint8Array;
+      chunks.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    }
+    this.queued -= to - from - 1;
+    const req = this.req ?? uv.writeReq(this.h, this.sink);
+    this.finish(req, uv.writeBuffers(this.h, req, chunks));
+  }
+
   private send(data: string | Uint8Array): void {
     const req = this.req ?? uv.writeReq(this.h, this.sink);
-    const result = typeof data === 'string' ? uv.writeLatin1(this.h, req, data) : uv.writeBuffer(this.h, req, data);
+    this.finish(req, typeof data === 'string' ? uv.writeLatin1(this.h, req, data) : uv.writeBuffer(this.h, req, data));
+  }
+
+  private finish(req: uv.WriteReq, result: number): void {
     if (result === uv.WRITE_ASYNC) {
       this.req = undefined; // in flight until the sink's afterWrite
       return;

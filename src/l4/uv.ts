@@ -45,7 +45,7 @@ export const SHUTDOWN_DONE = 1;
 // --- the internal shapes (checked in `load`) ---
 
 interface RawSockAddr { address?: string; port?: number; family?: string }
-interface RawReq { oncomplete: ((this: RawReq, status: number) => void) | undefined; handle?: RawTcp; buffer?: Uint8Array; sink?: unknown }
+interface RawReq { oncomplete: ((this: RawReq, status: number) => void) | undefined; handle?: RawTcp; buffer?: Uint8Array | readonly Uint8Array[]; sink?: unknown }
 interface RawTcp {
   onread: (this: RawTcp) => Buffer | undefined;
   sink?: ReadSink;
@@ -54,6 +54,7 @@ interface RawTcp {
   useUserBuffer(buf: Uint8Array): void;
   writeBuffer(req: RawReq, data: Uint8Array): number;
   writeLatin1String(req: RawReq, data: string): number;
+  writev(req: RawReq, chunks: readonly Uint8Array[], allBuffers: true): number;
   shutdown(req: RawReq): number;
   connect(req: RawReq, ip: string, port: number): number;
   connect6(req: RawReq, ip: string, port: number): number;
@@ -77,7 +78,7 @@ interface Bindings {
   readonly UV_ENOTCONN: number;
 }
 
-const TCP_METHODS = ['readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'writeLatin1String', 'shutdown', 'connect', 'connect6',
+const TCP_METHODS = ['readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'writeLatin1String', 'writev', 'shutdown', 'connect', 'connect6',
   'getpeername', 'getsockname', 'setNoDelay', 'setKeepAlive', 'close'] as const;
 
 type Binding = Record<string, unknown>;
@@ -199,6 +200,19 @@ export function writeBuffer(h: TcpHandle, req: WriteReq, data: Uint8Array): numb
   if (err !== 0) return err;
   if (B.state[B.kLastWriteWasAsync] === 0) return WRITE_SYNC;
   r.buffer = data; // keeps it alive while libuv holds a pointer into it
+  return WRITE_ASYNC;
+}
+
+/**
+ * writeBuffer for several buffers in one writev call (one syscall, one TCP segment when they fit): the same results;
+ * when queued, every buffer must stay untouched until the sink is called.
+ */
+export function writeBuffers(h: TcpHandle, req: WriteReq, chunks: readonly Uint8Array[]): number {
+  const r = req as unknown as RawReq;
+  const err = raw(h).writev(r, chunks, true);
+  if (err !== 0) return err;
+  if (B.state[B.kLastWriteWasAsync] === 0) return WRITE_SYNC;
+  r.buffer = chunks; // keeps them alive while libuv holds pointers into them
   return WRITE_ASYNC;
 }
 

@@ -50,7 +50,6 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
   destroyed = false;
   private readonly on_: Listeners = {};
   private readonly out: HandleWriter;
-  private corked: Array<string | Uint8Array> | undefined;
   private paused = false;
 
   private constructor(private readonly h: uv.TcpHandle) {
@@ -141,10 +140,6 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
 
   write(data: string | Uint8Array, _encoding?: 'latin1'): boolean {
     if (this.destroyed) return false;
-    if (this.corked !== undefined) {
-      this.corked.push(data);
-      return this.out.queuedBytes < HIGH_WATER_BYTES;
-    }
     this.out.write(data);
     return this.out.queuedBytes < HIGH_WATER_BYTES;
   }
@@ -156,21 +151,10 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
     if (this.out.queued === 0) this.on_.drain?.();
   }
 
-  /** Writes until uncork() go out as one buffer. */
-  cork(): void {
-    this.corked ??= [];
-  }
+  /** Nothing to hold: the writer's batch already sends a turn's writes to this handle as one writev. */
+  cork(): void {}
 
-  uncork(): void {
-    const parts = this.corked;
-    this.corked = undefined;
-    if (parts === undefined || parts.length === 0) return;
-    if (parts.length === 1) {
-      this.write(parts[0] as string | Uint8Array);
-      return;
-    }
-    this.write(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p))));
-  }
+  uncork(): void {}
 
   pause(): this {
     if (!this.paused && !this.destroyed) {
@@ -208,7 +192,6 @@ export class RawSocket implements H1Socket, uv.ReadSink, uv.WriteSink {
   /** The one way the handle closes: writes still batched are dropped with it (their afterWrite never comes). */
   private closeHandle(): void {
     this.destroyed = true;
-    this.corked = undefined;
     this.out.cancel();
     uv.close(this.h);
   }

@@ -25,7 +25,12 @@ export const clusterSchema = z.object({
    * threads: N workers on N cores keep every core busy already, and a helper thread only preempts another worker.
    */
   singleThreadedGc: z.boolean().default(true),
-}).strict().default({ workers: 1, ...restartDefaults, singleThreadedGc: true });
+  /**
+   * V8's memory reducer in each worker: off by default (--no-memory-reducer), since after an idle spell it leaves the
+   * heap limits so small that large responses cost a full GC every 40-50 ms (worker-args.ts).
+   */
+  memoryReducer: z.boolean().default(false),
+}).strict().default({ workers: 1, ...restartDefaults, singleThreadedGc: true, memoryReducer: false });
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
 

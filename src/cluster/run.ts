@@ -27,7 +27,7 @@ export async function runClusterPrimaryIfAsked(mode: string, config: ClusteredMo
   const log = createLogger(config.log.level);
   await runPrimary({
     mode, workers, restart: config.cluster, config, version: o.version, log,
-    workerExecArgv: workerExecArgv(process.execArgv, config.cluster.singleThreadedGc), ...(config.cache ? { cache: config.cache } : {}),
+    workerExecArgv: workerExecArgv(process.execArgv, config.cluster), ...(config.cache ? { cache: config.cache } : {}),
   });
   return true;
 }

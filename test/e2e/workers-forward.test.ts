@@ -62,10 +62,12 @@ describe('forward --workers 2', () => {
     expect([...seen].sort()).toEqual([...pids].sort());
   });
 
-  it('each worker runs its garbage collector on its event-loop thread (cluster.singleThreadedGc, on by default)', async () => {
+  it('each worker runs its GC on its event-loop thread and without the memory reducer (cluster.singleThreadedGc, cluster.memoryReducer)', async () => {
     expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')).toContain('--single-threaded-gc');
-    expect(readFileSync(`/proc/${proc.pid ?? 0}/cmdline`, 'latin1').split('\0')).not.toContain('--single-threaded-gc'); // the primary's own
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')).toEqual(expect.arrayContaining(['--single-threaded-gc', '--no-memory-reducer']));
+    const primary = readFileSync(`/proc/${proc.pid ?? 0}/cmdline`, 'latin1').split('\0'); // the primary's own
+    expect(primary).not.toContain('--single-threaded-gc');
+    expect(primary).not.toContain('--no-memory-reducer');
   });
 
   it('the admin purge call reaches every worker\'s own memory cache', async () => {

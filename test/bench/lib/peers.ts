@@ -85,24 +85,26 @@ ${backends.map((b, i) => `  server b${i + 1} 127.0.0.1:${b}`).join('\n')}
 }
 
 /** nginx, or undefined (with a note on stderr) when it is not installed or does not start. */
-export async function startNginxL7(plan: PeerPlan): Promise<Peer | undefined> {
-  const port = await freePort();
-  const dir = join(plan.dir, 'nginx-l7');
-  await mkdir(dir, { recursive: true });
-  const conf = join(dir, 'nginx.conf');
-  await writeFile(conf, nginxL7Config(dir, port, plan.backends, plan.workers));
+export function startNginxL7(plan: PeerPlan): Promise<Peer | undefined> {
   // -e: the error log before the config is read goes here too, not to a system path that may not be writable.
-  return startPeer('nginx', 'nginx', ['-p', dir, '-e', join(dir, 'error.log'), '-c', conf], port);
+  return startL7(plan, 'nginx', 'nginx.conf', nginxL7Config, (dir, conf) => ['-p', dir, '-e', join(dir, 'error.log'), '-c', conf]);
 }
 
 /** HAProxy, or undefined (with a note on stderr) when it is not installed or does not start. */
-export async function startHaproxyL7(plan: PeerPlan): Promise<Peer | undefined> {
+export function startHaproxyL7(plan: PeerPlan): Promise<Peer | undefined> {
+  return startL7(plan, 'haproxy', 'haproxy.cfg', haproxyL7Config, (_dir, conf) => ['-db', '-f', conf]);
+}
+
+type ConfigBuilder = (dir: string, port: number, backends: readonly number[], workers: number) => string;
+
+/** Writes the peer's configuration for a free port in a folder of its own under plan.dir, then starts it in the foreground. */
+async function startL7(plan: PeerPlan, name: string, file: string, config: ConfigBuilder, args: (dir: string, conf: string) => string[]): Promise<Peer | undefined> {
   const port = await freePort();
-  const dir = join(plan.dir, 'haproxy-l7');
+  const dir = join(plan.dir, `${name}-l7`);
   await mkdir(dir, { recursive: true });
-  const conf = join(dir, 'haproxy.cfg');
-  await writeFile(conf, haproxyL7Config(dir, port, plan.backends, plan.workers));
-  return startPeer('haproxy', 'haproxy', ['-db', '-f', conf], port);
+  const conf = join(dir, file);
+  await writeFile(conf, config(dir, port, plan.backends, plan.workers));
+  return startPeer(name, name, args(dir, conf), port);
 }
 
 async function startPeer(name: string, command: string, args: readonly string[], port: number): Promise<Peer | undefined> {

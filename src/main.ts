@@ -1,56 +1,10 @@
 #!/usr/bin/env node
-import { createRequire } from 'node:module';
-import { Command, CommanderError } from 'commander';
-import { ConfigError } from './config/load.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../package.json') as { version: string };
-
-const program = new Command('portico')
-  .description('Portico: forward proxy, reverse proxy / L7 and L4 balancers, one pipeline')
-  .version(version, '-V, --version')
-  .showHelpAfterError()
-  .exitOverride();
-
 /**
- * Each subcommand's module, in help order. Only the one named on the command line is loaded (its mode's servers,
- * stores and libraries); help, --version and anything commander must reject load them all. Loading every mode for
- * every start cost ~0.5 s of CPU, paid by each `portico policy test` and each worker process.
+ * The `portico` executable. Its first step holds V8's heap limits (cluster/heap.ts): that only works before the code
+ * the program loads has armed the memory reducer, and importing the program itself does (commander, the config
+ * loader), so this file imports nothing else before it and loads the program after.
  */
-const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
-  ['forward', async () => (await import('./cli/forward.js')).forwardCommand()],
-  ['reverse', async () => (await import('./cli/reverse.js')).reverseCommand()],
-  ['l4', async () => (await import('./cli/l4.js')).l4Command()],
-  ['route', async () => (await import('./cli/route.js')).routeCommand()],
-  ['ca', async () => (await import('./cli/ca.js')).caCommand()],
-  ['cache', async () => (await import('./cli/cache.js')).cacheCommand()],
-  ['policy', async () => (await import('./cli/policy.js')).policyCommand()],
-  ['tui', async () => (await import('./cli/tui.js')).tuiCommand(version)],
-  ['log', async () => (await import('./cli/log.js')).logCommand()],
-  ['chain', async () => (await import('./cli/chain.js')).chainCommand()],
-  ['demo-backend', async () => (await import('./cli/demo-backend.js')).demoBackendCommand()],
-];
+import { holdHeapLimits } from './cluster/heap.js';
 
-const named = process.argv[2];
-const matching = COMMANDS.filter(([name]) => name === named);
-const toLoad = named === '-V' || named === '--version' ? [] : matching.length > 0 ? matching : COMMANDS;
-for (const [, load] of toLoad) program.addCommand(await load());
-
-// Output nobody can take (stdout on a full disk, a closed pipe) must not take the proxy down; the log sinks degrade
-// on their own (observe/degrade.ts).
-process.stdout.on('error', () => undefined);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode;
-  } else if (err instanceof ConfigError) {
-    process.stderr.write(`portico: ${err.message}\n`);
-    process.exitCode = 2;
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`portico: ${message}\n`);
-    process.exitCode = 1;
-  }
-}
+holdHeapLimits();
+await import('./cli/program.js');

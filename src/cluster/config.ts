@@ -27,7 +27,8 @@ export const clusterSchema = z.object({
   singleThreadedGc: z.boolean().default(true),
   /**
    * V8's memory reducer in each worker: off by default (--no-memory-reducer), since after an idle spell it leaves the
-   * heap limits so small that large responses cost a full GC every 40-50 ms (worker-args.ts).
+   * heap limits so small that large responses cost a full GC every 40-50 ms (worker-args.ts). One process holds it off
+   * from its first line (main.ts, heap.ts), before any config is read: `node --memory-reducer` keeps it there.
    */
   memoryReducer: z.boolean().default(false),
 }).strict().default({ workers: 1, ...restartDefaults, singleThreadedGc: true, memoryReducer: false });

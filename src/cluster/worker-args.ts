@@ -2,6 +2,7 @@
 export const SINGLE_THREADED_GC = '--single-threaded-gc';
 /** V8's option that turns off its memory reducer (the GCs that shrink the heap of a process that looks idle). */
 export const NO_MEMORY_REDUCER = '--no-memory-reducer';
+export const MEMORY_REDUCER = '--memory-reducer';
 
 export interface WorkerGcOptions {
   /** Add --single-threaded-gc (cluster.singleThreadedGc). */
@@ -25,6 +26,7 @@ export interface WorkerGcOptions {
 export function workerExecArgv(execArgv: readonly string[], gc: WorkerGcOptions): string[] {
   const args = [...execArgv];
   if (gc.singleThreadedGc && !args.includes(SINGLE_THREADED_GC)) args.push(SINGLE_THREADED_GC);
-  if (!gc.memoryReducer && !args.some((a) => a === NO_MEMORY_REDUCER || a === '--memory-reducer')) args.push(NO_MEMORY_REDUCER);
+  // Either way the worker's command line says it, so its main.ts leaves the reducer alone (heap.ts).
+  if (!args.some((a) => a === NO_MEMORY_REDUCER || a === MEMORY_REDUCER)) args.push(gc.memoryReducer ? MEMORY_REDUCER : NO_MEMORY_REDUCER);
   return args;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clusterSchema } from '../../../src/cluster/config.js';
-import { NO_MEMORY_REDUCER, SINGLE_THREADED_GC, workerExecArgv } from '../../../src/cluster/worker-args.js';
+import { MEMORY_REDUCER, NO_MEMORY_REDUCER, SINGLE_THREADED_GC, workerExecArgv } from '../../../src/cluster/worker-args.js';
 
 const DEFAULTS = { singleThreadedGc: true, memoryReducer: false };
 
@@ -11,17 +11,17 @@ describe('workerExecArgv: the Node options a worker starts with', () => {
     expect(workerExecArgv([NO_MEMORY_REDUCER, SINGLE_THREADED_GC], DEFAULTS)).toEqual([NO_MEMORY_REDUCER, SINGLE_THREADED_GC]);
   });
 
-  it('adds neither when the config turns them off, and never changes its input', () => {
+  it('says --memory-reducer when the config keeps the reducer (so the worker\'s main.ts leaves it alone), and never changes its input', () => {
     const own = ['--inspect=0'];
-    expect(workerExecArgv(own, { singleThreadedGc: false, memoryReducer: true })).toEqual(['--inspect=0']);
+    expect(workerExecArgv(own, { singleThreadedGc: false, memoryReducer: true })).toEqual(['--inspect=0', MEMORY_REDUCER]);
     expect(workerExecArgv(own, { singleThreadedGc: false, memoryReducer: false })).toEqual(['--inspect=0', NO_MEMORY_REDUCER]);
-    expect(workerExecArgv(own, { singleThreadedGc: true, memoryReducer: true })).toEqual(['--inspect=0', SINGLE_THREADED_GC]);
+    expect(workerExecArgv(own, { singleThreadedGc: true, memoryReducer: true })).toEqual(['--inspect=0', SINGLE_THREADED_GC, MEMORY_REDUCER]);
     expect(workerExecArgv(own, DEFAULTS)).not.toBe(own);
     expect(own).toEqual(['--inspect=0']);
   });
 
   it('the primary\'s own --memory-reducer wins over the default (the operator asked for it by name)', () => {
-    expect(workerExecArgv(['--memory-reducer'], DEFAULTS)).toEqual(['--memory-reducer', SINGLE_THREADED_GC]);
+    expect(workerExecArgv([MEMORY_REDUCER], DEFAULTS)).toEqual([MEMORY_REDUCER, SINGLE_THREADED_GC]);
   });
 
   it('cluster.singleThreadedGc is on and cluster.memoryReducer off by default; both take a boolean and refuse anything else', () => {

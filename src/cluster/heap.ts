@@ -1,5 +1,8 @@
 import v8 from 'node:v8';
 
+/** V8's options that turn its memory reducer (the GCs that shrink the heap of a process that looks idle) on and off. */
+export const MEMORY_REDUCER = '--memory-reducer';
+export const NO_MEMORY_REDUCER = '--no-memory-reducer';
 /** V8's delay before its memory reducer starts, in ms, read when the reducer arms its timer. */
 export const REDUCER_DELAY_FLAG = '--gc-memory-reducer-start-delay-ms';
 /** The longest delay V8 takes (an int): about 24 days. */
@@ -11,7 +14,7 @@ const NEVER_MS = 2 ** 31 - 1;
  * which is how a worker with cluster.memoryReducer on is told).
  */
 export function shouldHoldHeapLimits(execArgv: readonly string[]): boolean {
-  return !execArgv.some((a) => a === '--memory-reducer' || a === '--no-memory-reducer' || a.startsWith(`${REDUCER_DELAY_FLAG}=`)
+  return !execArgv.some((a) => a === MEMORY_REDUCER || a === NO_MEMORY_REDUCER || a.startsWith(`${REDUCER_DELAY_FLAG}=`)
     || a === REDUCER_DELAY_FLAG);
 }
 

@@ -1,8 +1,7 @@
+import { MEMORY_REDUCER, NO_MEMORY_REDUCER } from './heap.js';
+
 /** V8's option that runs every garbage-collection phase on the thread that triggered it, with no helper threads. */
 export const SINGLE_THREADED_GC = '--single-threaded-gc';
-/** V8's option that turns off its memory reducer (the GCs that shrink the heap of a process that looks idle). */
-export const NO_MEMORY_REDUCER = '--no-memory-reducer';
-export const MEMORY_REDUCER = '--memory-reducer';
 
 export interface WorkerGcOptions {
   /** Add --single-threaded-gc (cluster.singleThreadedGc). */

@@ -7,9 +7,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../helpers/ports.js';
 import { trackProc, type Proc } from './procs.js';
 
 export interface Peer {
@@ -125,17 +126,6 @@ async function startPeer(name: string, command: string, args: readonly string[],
     return undefined;
   }
   return { name, port, proc };
-}
-
-/** A port that was free a moment ago (the OS picks it; the peer binds it right after). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port from the OS');
-  return address.port;
 }
 
 /** Polls until 127.0.0.1:port accepts a connection; false after timeoutMs or once the process has exited. */

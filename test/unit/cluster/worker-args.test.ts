@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterSchema } from '../../../src/cluster/config.js';
-import { MEMORY_REDUCER, NO_MEMORY_REDUCER, SINGLE_THREADED_GC, workerExecArgv } from '../../../src/cluster/worker-args.js';
+import { MEMORY_REDUCER, NO_MEMORY_REDUCER } from '../../../src/cluster/heap.js';
+import { SINGLE_THREADED_GC, workerExecArgv } from '../../../src/cluster/worker-args.js';
 
 const DEFAULTS = { singleThreadedGc: true, memoryReducer: false };
 

@@ -1,8 +1,8 @@
 /**
  * reverse: the L7 balancer (`portico reverse`, own process, round robin over 3 keep-alive backends) vs one backend
  * direct, and vs nginx and HAProxy over the same backends when they are installed (peers.ts: ../shared/bench scenario
- * E's configurations, two workers each), with wrk -t2 when installed
- * (as scenario E), else autocannon (own process; BENCH_CLIENT picks), 50 connections, keep-alive: 1 KiB and 100 KiB.
+ * E's configurations, two workers each), with wrk -t2 when installed (as scenario E), else autocannon (own process;
+ * BENCH_CLIENT picks), 50 connections, keep-alive: 1 KiB and 100 KiB.
  * Portico logs at warn (no per-request lines), once as one process and once with --workers 2. The proxy CPU column is
  * the proxy's user+system time per response (µs), its workers included. Below the table, issue 6's target for each
  * Portico row: req/s ≥ 0.5× nginx's and p99 ≤ 2× nginx's, as medians of the per-round ratios (rows alternate within
@@ -79,12 +79,12 @@ export async function runReverse(ctx: ScenarioContext): Promise<ScenarioReport> 
       targets.push(...l7TargetLines(load, runs, 'nginx', ['portico reverse', 'portico reverse --workers 2']));
     }
     const markdown = ['### reverse: L7 balancer (portico reverse, round robin over 3 backends) vs direct',
-      `${options.rounds} run(s) per row, alternating; ${options.durationSec} s each after a ${options.warmupSec} s warm-up; ${options.connections} connections, keep-alive; load client ${client === 'wrk' ? 'wrk -t2 (as ../shared/bench scenario E)' : 'autocannon (wrk is not installed; autocannon needs more CPU and caps every row on 2 cores, so the gaps look smaller than under wrk)'}. `
+      `${options.rounds} run(s) per row, alternating; ${options.durationSec} s each after a ${options.warmupSec} s warm-up; ${options.connections} connections, keep-alive; load client ${client === 'wrk' ? 'wrk -t2 (as ../shared/bench scenario E)' : `autocannon (${options.client === 'autocannon' ? 'BENCH_CLIENT' : 'wrk is not installed'}; autocannon needs more CPU and caps every row on 2 cores, so the gaps look smaller than under wrk)`}. `
         + 'Three backends (bench origins, one process each); direct goes to one of them; nginx and haproxy (two workers each) when installed. The machine is shared: see the other-CPU column.',
       '', markdownTable(SUMMARY_HEADERS, tableRows), '', 'Issue 6\'s target (req/s ≥ 0.5× nginx\'s, p99 ≤ 2× nginx\'s; medians of per-round ratios). The backends here are Node '
         + 'processes sharing the 2 cores with the proxy; ../shared/bench scenario E\'s nginx backends cost less CPU, leave more to the '
         + 'proxy and so show a wider gap: it is the stricter measure and the one the README quotes.', '',
-      ...(targets.length > 0 ? targets.map((t) => `- ${t}`) : ['- nginx is not installed here: no verdict (run ../shared/bench scenario E)'])].join('\n');
+      ...(targets.length > 0 ? targets.map((t) => `- ${t}`) : [`- no verdict: ${peers.some((p) => p.name === 'nginx') ? 'the nginx row or the Portico rows were not measured (see the table)' : 'nginx is not installed here'} (run ../shared/bench scenario E)`])].join('\n');
     return { name: 'reverse', markdown, data };
   } finally {
     await Promise.all([proc.stop(), workers.proc.stop(), ...peers.map((p) => p.proc.stop()), ...origins.map((o) => o.proc.stop())]);
